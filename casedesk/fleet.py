@@ -1,0 +1,108 @@
+"""A generated fleet of scans in casedesk's native format, for the demo and the benchmarks.
+
+Deterministic for a given seed: the same arguments always produce the same reports, so demo
+output and benchmark inputs are reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+PLATFORMS = ("debian 12", "ubuntu 24.04", "rhel 9", "amazonlinux 2023", "alpine 3.20")
+AREAS = ("ssh", "sudo", "auditd", "kernel", "filesystem", "network", "logging", "accounts")
+SEVERITIES = ("critical", "high", "medium", "low", "none")
+SEVERITY_WEIGHTS = (1, 4, 8, 5, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class Fleet:
+    """``assets`` hosts, each scanned against the same ``checks`` checks."""
+
+    assets: int
+    checks: int
+    seed: int = 7
+    fail_rate: float = 0.1
+
+    def check_keys(self) -> list[str]:
+        return [f"fleet-check-{index:05d}" for index in range(self.checks)]
+
+    def asset_keys(self) -> list[str]:
+        return [f"host-{index:05d}.fleet.example" for index in range(self.assets)]
+
+    def findings(self) -> list[dict[str, Any]]:
+        rng = random.Random(self.seed)
+        findings = []
+        for index, key in enumerate(self.check_keys()):
+            area = AREAS[index % len(AREAS)]
+            severity = rng.choices(SEVERITIES, SEVERITY_WEIGHTS)[0]
+            findings.append(
+                {
+                    "key": key,
+                    "kind": "check",
+                    "title": f"Ensure {area} hardening control {index} is configured",
+                    "severity": severity,
+                    "score": round(rng.uniform(1, 10), 1),
+                    "description": f"Control {index} of the {area} baseline.",
+                    "remediation": f"Apply the {area} baseline setting number {index}.",
+                    "source": "Fleet Hardening Baseline",
+                }
+            )
+        return findings
+
+    def baseline_statuses(self) -> list[list[str]]:
+        """Per asset, per check: the first scan's status."""
+        rng = random.Random(self.seed + 1)
+        return [
+            ["fail" if rng.random() < self.fail_rate else "pass" for _ in range(self.checks)]
+            for _ in range(self.assets)
+        ]
+
+
+def drifted(statuses: list[list[str]], fraction: float, seed: int) -> list[list[str]]:
+    """A rescan where ``fraction`` of the passing results now fail (drift) and as many failing
+    ones now pass (fixes)."""
+    rng = random.Random(seed)
+    result = [row[:] for row in statuses]
+    total = sum(len(row) for row in result)
+    flips = int(total * fraction)
+    passing = [(a, c) for a, row in enumerate(result) for c, s in enumerate(row) if s == "pass"]
+    failing = [(a, c) for a, row in enumerate(result) for c, s in enumerate(row) if s == "fail"]
+    for a, c in rng.sample(passing, min(flips, len(passing))):
+        result[a][c] = "fail"
+    for a, c in rng.sample(failing, min(flips, len(failing))):
+        result[a][c] = "pass"
+    return result
+
+
+def native_report(
+    fleet: Fleet,
+    statuses: list[list[str]],
+    scanned_at: datetime | None = None,
+    assets: range | None = None,
+) -> bytes:
+    """One native-format report of the fleet (or of the ``assets`` slice of it)."""
+    keys = fleet.asset_keys()
+    checks = fleet.check_keys()
+    chosen = assets if assets is not None else range(fleet.assets)
+    document: dict[str, Any] = {
+        "casedesk_report": 1,
+        "findings": fleet.findings(),
+        "assets": [
+            {
+                "key": keys[index],
+                "name": keys[index],
+                "platform": PLATFORMS[index % len(PLATFORMS)],
+                "complete": [],
+                "results": dict(zip(checks, statuses[index], strict=True)),
+            }
+            for index in chosen
+        ],
+    }
+    if scanned_at is not None:
+        document["scanned_at"] = scanned_at.isoformat()
+    return orjson.dumps(document)

@@ -1,0 +1,177 @@
+"""The tables casedesk keeps. Every time is stored in UTC.
+
+Naming: an *observation* is what a report said; a *state* is what casedesk believes now about an
+(asset, finding); a *state change* is a move from one state to another; a *drift event* is a change
+from a known good state to a bad one (DESIGN.md rules 1-4).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database.
+
+    SQLite has no time zones and PostgreSQL converts to the session zone; normalising here means
+    the rest of the code only ever sees aware UTC values, whatever ``TZ`` the process runs under.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC time")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Space(SQLModel, table=True):
+    """An isolated set of assets, cases, integrations, settings and members."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(sa_column=utc_column())
+    created_by: str = Field(max_length=200)
+
+
+class Member(SQLModel, table=True):
+    """A user's role in a space: viewer, editor or owner."""
+
+    __table_args__ = (UniqueConstraint("space_id", "user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    space_id: int = Field(foreign_key="space.id", ondelete="CASCADE")
+    user: str = Field(max_length=200)
+    role: str = Field(max_length=20)
+
+
+class Asset(SQLModel, table=True):
+    """Something scanned, known in its space by a stable key."""
+
+    __table_args__ = (UniqueConstraint("space_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    space_id: int = Field(foreign_key="space.id", ondelete="CASCADE")
+    key: str = Field(max_length=1000)
+    name: str = Field(default="", max_length=1000)
+    platform: str = Field(default="", max_length=1000)
+    first_seen_at: datetime = Field(sa_column=utc_column())
+    # The scan time of the newest report applied to this asset: an older report never moves it back.
+    last_observed_at: datetime = Field(sa_column=utc_column())
+
+
+class Finding(SQLModel, table=True):
+    """A check or a vulnerability, known in its space by a stable key."""
+
+    __table_args__ = (UniqueConstraint("space_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    space_id: int = Field(foreign_key="space.id", ondelete="CASCADE")
+    key: str = Field(max_length=1000)
+    kind: str = Field(max_length=20)  # check | vulnerability
+    title: str = Field(default="", max_length=2000)
+    severity: str | None = Field(
+        default=None, max_length=20
+    )  # critical | high | medium | low | none
+    score: float | None = None
+    description: str = ""
+    remediation: str = ""
+    source: str = Field(default="", max_length=1000)
+
+
+class Report(SQLModel, table=True):
+    """One ingested report file."""
+
+    __table_args__ = (Index("ix_report_space_assets", "space_id", "assets_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    space_id: int = Field(foreign_key="space.id", ondelete="CASCADE")
+    content_hash: str = Field(max_length=64, index=True)  # sha256 of the file's bytes
+    assets_hash: str = Field(max_length=64)  # sha256 of its sorted asset keys
+    format: str = Field(max_length=20)
+    file_name: str = Field(default="", max_length=1000)
+    # When the scan ran: the report's own time when it has one (dated), else --at or now.
+    scanned_at: datetime = Field(sa_column=utc_column())
+    dated: bool
+    partial: bool = False
+    ingested_at: datetime = Field(sa_column=utc_column())
+    ingested_by: str = Field(default="", max_length=200)
+    asset_count: int = 0
+    result_count: int = 0
+    drift_count: int = 0
+    fixed_count: int = 0
+
+
+class ResultState(SQLModel, table=True):
+    """What casedesk believes now about one finding on one asset, and which report said so."""
+
+    __tablename__ = "result_state"
+
+    asset_id: int = Field(foreign_key="asset.id", primary_key=True, ondelete="CASCADE")
+    finding_id: int = Field(foreign_key="finding.id", primary_key=True, ondelete="CASCADE")
+    status: str = Field(max_length=20)
+    # Not indexed on purpose: this table takes every result of every first scan, and nothing
+    # looks states up by report.
+    report_id: int = Field(foreign_key="report.id")
+
+
+class Coverage(SQLModel, table=True):
+    """The newest complete scan of one kind on one asset (DESIGN.md rule 3)."""
+
+    asset_id: int = Field(foreign_key="asset.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20, primary_key=True)
+    complete_at: datetime = Field(sa_column=utc_column())
+    report_id: int = Field(foreign_key="report.id")
+
+
+class StateChange(SQLModel, table=True):
+    """History: one (asset, finding) moved from one status to another.
+
+    ``old_status`` is None for nothing-known-before; ``implied`` marks a status that no report
+    wrote but a complete scan implied (a finding it did not list is good).
+    """
+
+    __tablename__ = "state_change"
+    __table_args__ = (Index("ix_state_change_pair", "asset_id", "finding_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    asset_id: int = Field(foreign_key="asset.id", ondelete="CASCADE")
+    finding_id: int = Field(foreign_key="finding.id", ondelete="CASCADE")
+    report_id: int = Field(foreign_key="report.id", index=True)
+    old_status: str | None = Field(default=None, max_length=20)
+    new_status: str = Field(max_length=20)
+    implied: bool = False
+
+
+class DriftEvent(SQLModel, table=True):
+    """A finding went from a known good state to a bad one on an asset."""
+
+    __tablename__ = "drift_event"
+    __table_args__ = (Index("ix_drift_event_space_time", "space_id", "detected_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    space_id: int = Field(foreign_key="space.id", ondelete="CASCADE")
+    asset_id: int = Field(foreign_key="asset.id", ondelete="CASCADE")
+    finding_id: int = Field(foreign_key="finding.id", ondelete="CASCADE")
+    report_id: int = Field(foreign_key="report.id")
+    detected_at: datetime = Field(sa_column=utc_column())
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)

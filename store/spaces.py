@@ -1,0 +1,47 @@
+"""Spaces and their first owner (DESIGN.md rule 20)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import Member, Space
+
+DEFAULT_SPACE = "default"
+
+
+class SpaceNameError(ValueError):
+    """A space name casedesk refuses."""
+
+
+def validate_space_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200 or any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise SpaceNameError("a space name is 1-200 printable characters")
+    return name
+
+
+def find_space(session: Session, name: str) -> Space | None:
+    return session.scalars(select(Space).where(Space.name == name)).one_or_none()
+
+
+def get_or_create_space(session: Session, *, name: str, user: str, now: datetime) -> Space:
+    """The space called ``name``, created if missing.
+
+    Whoever creates a database's first space becomes its owner, so a fresh install is usable
+    without any set-up.
+    """
+    name = validate_space_name(name)
+    space = find_space(session, name)
+    if space is not None:
+        return space
+    first = session.scalar(select(func.count()).select_from(Space)) == 0
+    space = Space(name=name, created_at=now, created_by=user)
+    session.add(space)
+    session.flush()
+    if first:
+        session.add(Member(space_id=space.id, user=user, role="owner"))
+        session.flush()
+    return space
