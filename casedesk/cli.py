@@ -7,6 +7,7 @@ for this user's role; 1 anything else.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,21 +48,37 @@ class Context:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="casedesk",
-        description="Turn scanner drift into cases and tickets. Without a command: the terminal app.",
+        description="Turn scanner drift into cases and tickets.",
         epilog="Exit codes: 0 done, 1 failure, 2 bad input or usage, 3 not allowed for your role.",
     )
     parser.add_argument("--config", metavar="PATH", help="install config (env CASEDESK_CONFIG)")
-    parser.add_argument("--db", metavar="URL", help="database URL (env CASEDESK_DB); default: SQLite in your data directory")
-    parser.add_argument("--user", metavar="NAME", help="act as this user (env CASEDESK_USER); default: your login")
-    parser.add_argument("--at", metavar="ISO8601", help="the clock for this command (backfills, replays, tests)")
     parser.add_argument(
-        "--ingest", nargs="+", metavar="FILE",
+        "--db",
+        metavar="URL",
+        help="database URL (env CASEDESK_DB); default: SQLite in your data directory",
+    )
+    parser.add_argument(
+        "--user", metavar="NAME", help="act as this user (env CASEDESK_USER); default: your login"
+    )
+    parser.add_argument(
+        "--at", metavar="ISO8601", help="the clock for this command (backfills, replays, tests)"
+    )
+    parser.add_argument(
+        "--ingest",
+        nargs="+",
+        metavar="FILE",
         help="ingest scanner reports ('-' reads standard input), detect drift, update cases",
     )
-    parser.add_argument("--format", default="auto", choices=("auto", *FORMATS), help="report format (default: auto)")
-    parser.add_argument("--space", default=None, metavar="NAME", help="space to work in (default: default)")
+    parser.add_argument(
+        "--format", default="auto", choices=("auto", *FORMATS), help="report format (default: auto)"
+    )
+    parser.add_argument(
+        "--space", default=None, metavar="NAME", help="space to work in (default: default)"
+    )
     parser.add_argument("--asset", metavar="KEY", help="asset key for a report with one asset")
-    parser.add_argument("--partial", action="store_true", help="the report did not scan its assets completely")
+    parser.add_argument(
+        "--partial", action="store_true", help="the report did not scan its assets completely"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("demo", help="build a demo space with realistic drift and show it")
@@ -91,6 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except OSError as error:
         _fail(one_line(str(error)))
+        return EXIT_FAILURE
+    except Exception as error:
+        # Anything unforeseen: one line and exit 1 (CASEDESK_DEBUG=1 shows the traceback).
+        if os.environ.get("CASEDESK_DEBUG"):
+            raise
+        _fail(f"internal error ({type(error).__name__}): {error}")
         return EXIT_FAILURE
 
 

@@ -11,7 +11,6 @@ import os
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from store.engine import default_database_url
@@ -93,9 +92,9 @@ def parse_at(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"--at {value!r}: not an ISO 8601 time (e.g. 2026-01-31T09:00:00Z)") from None
+        raise ConfigError(
+            f"--at {value!r}: not an ISO 8601 time (e.g. 2026-01-31T09:00:00Z)"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
-
-

@@ -17,6 +17,13 @@ PLATFORMS = ("debian 12", "ubuntu 24.04", "rhel 9", "amazonlinux 2023", "alpine 
 AREAS = ("ssh", "sudo", "auditd", "kernel", "filesystem", "network", "logging", "accounts")
 SEVERITIES = ("critical", "high", "medium", "low", "none")
 SEVERITY_WEIGHTS = (1, 4, 8, 5, 2)
+PACKAGES = ("openssl", "libxml2", "zlib", "curl", "glibc", "sudo", "expat", "libpng")
+_FLIP = {"pass": "fail", "fail": "pass", "absent": "detected", "detected": "absent"}
+_BAD = ("fail", "detected")
+
+
+def _rating(score: float) -> str:
+    return "critical" if score >= 9 else "high" if score >= 7 else "medium" if score >= 4 else "low"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +34,13 @@ class Fleet:
     checks: int
     seed: int = 7
     fail_rate: float = 0.1
+    vulnerabilities: int = 0  # CVE findings, scanned completely on every asset
 
     def check_keys(self) -> list[str]:
         return [f"fleet-check-{index:05d}" for index in range(self.checks)]
+
+    def vulnerability_keys(self) -> list[str]:
+        return [f"CVE-2026-{10000 + index}" for index in range(self.vulnerabilities)]
 
     def asset_keys(self) -> list[str]:
         return [f"host-{index:05d}.fleet.example" for index in range(self.assets)]
@@ -52,30 +63,47 @@ class Fleet:
                     "source": "Fleet Hardening Baseline",
                 }
             )
+        for index, key in enumerate(self.vulnerability_keys()):
+            package = PACKAGES[index % len(PACKAGES)]
+            score = round(rng.uniform(3, 10), 1)
+            findings.append(
+                {
+                    "key": key,
+                    "kind": "vulnerability",
+                    "title": f"{package}: out-of-bounds write in {package} parser",
+                    "severity": _rating(score),
+                    "score": score,
+                    "description": f"A crafted input makes {package} write past a buffer.",
+                    "remediation": f"Upgrade {package} to the fixed release.",
+                    "source": "Fleet Vulnerability Feed",
+                }
+            )
         return findings
 
     def baseline_statuses(self) -> list[list[str]]:
-        """Per asset, per check: the first scan's status."""
+        """Per asset: the first scan's status of each check, then of each vulnerability."""
         rng = random.Random(self.seed + 1)
         return [
             ["fail" if rng.random() < self.fail_rate else "pass" for _ in range(self.checks)]
+            + [
+                "detected" if rng.random() < self.fail_rate else "absent"
+                for _ in range(self.vulnerabilities)
+            ]
             for _ in range(self.assets)
         ]
 
 
 def drifted(statuses: list[list[str]], fraction: float, seed: int) -> list[list[str]]:
-    """A rescan where ``fraction`` of the passing results now fail (drift) and as many failing
-    ones now pass (fixes)."""
+    """A rescan where ``fraction`` of the good results turn bad (drift) and as many bad ones
+    turn good (fixes)."""
     rng = random.Random(seed)
     result = [row[:] for row in statuses]
     total = sum(len(row) for row in result)
     flips = int(total * fraction)
-    passing = [(a, c) for a, row in enumerate(result) for c, s in enumerate(row) if s == "pass"]
-    failing = [(a, c) for a, row in enumerate(result) for c, s in enumerate(row) if s == "fail"]
-    for a, c in rng.sample(passing, min(flips, len(passing))):
-        result[a][c] = "fail"
-    for a, c in rng.sample(failing, min(flips, len(failing))):
-        result[a][c] = "pass"
+    good = [(a, c) for a, row in enumerate(result) for c, s in enumerate(row) if s not in _BAD]
+    bad = [(a, c) for a, row in enumerate(result) for c, s in enumerate(row) if s in _BAD]
+    for a, c in rng.sample(good, min(flips, len(good))) + rng.sample(bad, min(flips, len(bad))):
+        result[a][c] = _FLIP[result[a][c]]
     return result
 
 
@@ -87,7 +115,8 @@ def native_report(
 ) -> bytes:
     """One native-format report of the fleet (or of the ``assets`` slice of it)."""
     keys = fleet.asset_keys()
-    checks = fleet.check_keys()
+    findings = fleet.check_keys() + fleet.vulnerability_keys()
+    complete = ["vulnerability"] if fleet.vulnerabilities else []
     chosen = assets if assets is not None else range(fleet.assets)
     document: dict[str, Any] = {
         "casedesk_report": 1,
@@ -97,8 +126,13 @@ def native_report(
                 "key": keys[index],
                 "name": keys[index],
                 "platform": PLATFORMS[index % len(PLATFORMS)],
-                "complete": [],
-                "results": dict(zip(checks, statuses[index], strict=True)),
+                "complete": complete,
+                # A vulnerability scan lists what it detected; the rest is absent (complete).
+                "results": {
+                    key: status
+                    for key, status in zip(findings, statuses[index], strict=True)
+                    if status != "absent"
+                },
             }
             for index in chosen
         ],

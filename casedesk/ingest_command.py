@@ -93,7 +93,8 @@ def run_ingest(context, args: argparse.Namespace) -> int:  # type: ignore[no-unt
 def describe(outcome: IngestOutcome) -> str:
     """One human line per report."""
     name = one_line(outcome.file, 200)
-    head = f"{name} ({outcome.format}): {_plural(outcome.assets, 'asset')}, {_plural(outcome.results, 'result')}"
+    counts = f"{_plural(outcome.assets, 'asset')}, {_plural(outcome.results, 'result')}"
+    head = f"{name} ({outcome.format}): {counts}"
     if outcome.duplicate:
         return f"{head}; already ingested, nothing changed"
     return f"{head}; {_plural(outcome.drift, 'drift event')}, {outcome.fixed} fixed"

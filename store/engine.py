@@ -94,9 +94,11 @@ def write_session(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
     """A read-only unit of work: never takes SQLite's write lock."""
-    with engine.connect().execution_options(**{_READ_ONLY: True}) as connection:
-        with Session(bind=connection, expire_on_commit=False) as session:
-            yield session
+    with (
+        engine.connect().execution_options(**{_READ_ONLY: True}) as connection,
+        Session(bind=connection, expire_on_commit=False) as session,
+    ):
+        yield session
 
 
 def _redact(url: str) -> str:

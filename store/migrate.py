@@ -1,4 +1,4 @@
-"""Bring a database's schema to the newest revision (alembic), from nothing or from an old release."""
+"""Bring a database's schema to the newest revision (alembic), from nothing or from old."""
 
 from __future__ import annotations
 

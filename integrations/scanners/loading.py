@@ -45,7 +45,10 @@ def load_document(data: bytes) -> Document:
         return Document("xml", _load_xml(data))
     if stripped[:1] in ("{", "["):
         return _load_json(text)
-    raise ReportError("not JSON or XML, so not a report format casedesk reads")
+    try:  # a bare JSON value ("…", 42, true) is JSON, just not a report: say which
+        return Document("json", orjson.loads(text))
+    except orjson.JSONDecodeError:
+        raise ReportError("not JSON or XML, so not a report format casedesk reads") from None
 
 
 def _load_xml(data: bytes) -> Element:

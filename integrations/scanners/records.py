@@ -142,7 +142,7 @@ class ParsedReport:
         return sum(len(asset.results) for asset in self.assets)
 
     def finding(self, key: str, kind: Kind, **details: object) -> Finding:
-        """Return the finding for ``key``, creating it; fills details the first time they are seen."""
+        """The finding for ``key``, created if new; fills details the first time they are seen."""
         existing = self.findings.get(key)
         if existing is None:
             existing = Finding(key=key, kind=kind)
