@@ -19,8 +19,16 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from casedesk.config import ConfigError, load_config, parse_at, resolve_database_url, resolve_user
 from casedesk.errors import UsageError, one_line
 from integrations.scanners import FORMATS
+from store.access import ROLES, PermissionDenied
 from store.engine import DatabaseUrlError, make_engine
 from store.migrate import upgrade
+from store.settings import SETTING_NAMES, SettingError
+from store.spaces import SpaceNameError
+from worker.admin_service import MemberError
+from worker.case_service import STATUS_FILTERS
+from worker.cases import CaseError
+from worker.due import Dispatcher
+from worker.settings_file import SettingsFileError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -35,6 +43,7 @@ class Context:
     user: str
     now: datetime
     database_url: str
+    worker_interval: float = 30.0
     _engine: Engine | None = None
 
     def engine(self) -> Engine:
@@ -43,6 +52,10 @@ class Context:
             self._engine = make_engine(self.database_url)
             upgrade(self._engine)
         return self._engine
+
+    def dispatcher(self) -> Dispatcher | None:
+        """What sends due ticket jobs (none until an integration exists)."""
+        return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,8 +94,99 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser("demo", help="build a demo space with realistic drift and show it")
+    commands.add_parser(
+        "demo", help="build a demo space with realistic drift and show it", parents=[_shared()]
+    )
+    _worker_parser(commands)
+    _cases_parser(commands)
+    _members_parser(commands)
+    _settings_parser(commands)
     return parser
+
+
+def _shared() -> argparse.ArgumentParser:
+    """Options a command also takes after its name (``cases list --space S --json``)."""
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument(
+        "--space", metavar="NAME", default=argparse.SUPPRESS, help="space (default: default)"
+    )
+    shared.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+    )
+    shared.add_argument(
+        "--at", metavar="ISO8601", default=argparse.SUPPRESS, help="the clock for this command"
+    )
+    return shared
+
+
+def _worker_parser(commands) -> None:  # type: ignore[no-untyped-def]
+    worker = commands.add_parser(
+        "worker", parents=[_shared()], help="finalize due windows, auto-close cases, send tickets"
+    )
+    worker.add_argument("--once", action="store_true", help="do the due work once and exit")
+
+
+def _cases_parser(commands) -> None:  # type: ignore[no-untyped-def]
+    cases = commands.add_parser("cases", help="list, show, create, close cases")
+    sub = cases.add_subparsers(dest="cases_command", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", parents=[_shared()], help="list cases")
+    listing.add_argument(
+        "--status",
+        default="active",
+        choices=STATUS_FILTERS,
+        help="which cases (default: active = pending, open and error)",
+    )
+    show = sub.add_parser("show", parents=[_shared()], help="one case in full")
+    show.add_argument("id", type=_case_id)
+    create = sub.add_parser(
+        "create", parents=[_shared()], help="open a case by hand (editor/owner)"
+    )
+    create.add_argument("--finding", action="append", required=True, metavar="KEY")
+    create.add_argument("--asset", action="append", required=True, metavar="KEY")
+    create.add_argument("--title")
+    create.add_argument("--notes")
+    create.add_argument("--integration", metavar="NAME")
+    create.add_argument("--destination", metavar="D")
+    close = sub.add_parser("close", parents=[_shared()], help="close a case (editor/owner)")
+    close.add_argument("id", type=_case_id)
+    close.add_argument("--reason", help="why (kept in the audit log)")
+    retry = sub.add_parser(
+        "retry", parents=[_shared()], help="re-queue the failed ticket jobs of a case"
+    )
+    retry.add_argument("id", type=_case_id)
+
+
+def _members_parser(commands) -> None:  # type: ignore[no-untyped-def]
+    members = commands.add_parser("members", help="who may do what in a space (owner)")
+    sub = members.add_subparsers(dest="members_command", metavar="ACTION", required=True)
+    sub.add_parser("list", parents=[_shared()], help="members and their roles")
+    add = sub.add_parser("add", parents=[_shared()], help="add a member or change a role")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    remove = sub.add_parser("remove", parents=[_shared()], help="remove a member")
+    remove.add_argument("name")
+
+
+def _settings_parser(commands) -> None:  # type: ignore[no-untyped-def]
+    settings = commands.add_parser("settings", parents=[_shared()], help="space settings")
+    sub = settings.add_subparsers(dest="settings_command", metavar="ACTION")
+    sub.add_parser("show", parents=[_shared()], help="the space's settings")
+    set_ = sub.add_parser("set", parents=[_shared()], help="change one setting (editor/owner)")
+    set_.add_argument("key", choices=SETTING_NAMES)
+    set_.add_argument("value")
+    sub.add_parser("export", help="every space's settings, members and integrations as TOML")
+    imp = sub.add_parser("import", help="apply a settings file (validated as a whole)")
+    imp.add_argument("file", metavar="FILE.toml")
+
+
+def _case_id(text: str) -> int:
+    try:
+        value = int(text.lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a case id: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a case id: {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,7 +198,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if exit_.code not in (0, None) else EXIT_OK
     try:
         return _run(parser, args)
-    except (UsageError, ConfigError, DatabaseUrlError) as error:
+    except PermissionDenied as error:
+        _fail(f"not allowed: {error}")
+        return EXIT_FORBIDDEN
+    except (
+        UsageError,
+        ConfigError,
+        DatabaseUrlError,
+        CaseError,
+        MemberError,
+        SettingError,
+        SettingsFileError,
+        SpaceNameError,
+    ) as error:
         _fail(str(error))
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -119,10 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    args.at_given = args.at is not None
     context = Context(
         user=resolve_user(args.user, config),
         now=parse_at(args.at),
         database_url=resolve_database_url(args.db, config),
+        worker_interval=config.worker_interval_seconds,
     )
     if args.ingest and args.command:
         raise UsageError("--ingest cannot be combined with a command")
@@ -134,10 +252,28 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from casedesk.demo import run_demo
 
         return run_demo(context, args)
+    handler = _handler(args)
+    if handler is not None:
+        return handler(context, args)
     if _ingest_only_options(args):
         raise UsageError("--format, --asset and --partial go with --ingest")
     parser.print_help()
     return EXIT_OK
+
+
+def _handler(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from casedesk import commands
+    from casedesk.worker_command import run_worker
+
+    if args.command == "worker":
+        return run_worker
+    if args.command == "cases":
+        return getattr(commands, f"cases_{args.cases_command}")
+    if args.command == "members":
+        return commands.members
+    if args.command == "settings":
+        return commands.settings
+    return None
 
 
 def _ingest_only_options(args: argparse.Namespace) -> bool:

@@ -18,6 +18,8 @@ from integrations.scanners import parse_report
 from integrations.scanners.records import ReportError
 from integrations.scanners.sanitize import clean_report
 from store.spaces import DEFAULT_SPACE
+from worker.cases import CaseCounts
+from worker.due import run_due_work
 from worker.ingest import IngestOutcome, PreparedReport, ingest, prepare
 
 #: Reports bigger than this get a progress bar on a terminal.
@@ -80,13 +82,22 @@ def run_ingest(context, args: argparse.Namespace) -> int:  # type: ignore[no-unt
         finally:
             progress.finish()
         outcomes.append(outcome)
-    cases = {"created": 0, "joined": 0, "finalized": 0, "closed": 0}
+    cases = CaseCounts()
+    for outcome in outcomes:
+        cases.add(outcome.cases)
+    # The same due work the worker runs: windows that closed, cases now fixed, tickets.
+    cases.add(run_due_work(engine, context.now, context.dispatcher()))
     if args.json:
-        document = {"reports": [outcome.as_json() for outcome in outcomes], "cases": cases}
+        document = {"reports": [o.as_json() for o in outcomes], "cases": cases.as_json()}
         sys.stdout.write(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         for outcome in outcomes:
             print(describe(outcome))
+        if any(cases.as_json().values()):
+            print(
+                f"cases: {cases.created} created, {cases.joined} joined, "
+                f"{cases.finalized} finalized, {cases.closed} closed"
+            )
     return 0
 
 

@@ -175,3 +175,142 @@ class DriftEvent(SQLModel, table=True):
     detected_at: datetime = Field(sa_column=utc_column())
     from_status: str = Field(max_length=20)
     to_status: str = Field(max_length=20)
+
+
+class SpaceSettings(SQLModel, table=True):
+    """A space's case settings, with Mondoo's defaults (one row per space)."""
+
+    __tablename__ = "space_settings"
+
+    space_id: int = Field(foreign_key="space.id", primary_key=True, ondelete="CASCADE")
+    auto_create_drift_cases: bool = True
+    aggregation_window_hours: int = 4  # 0 = no aggregation
+    auto_close_cases_when_fixed: bool = True
+    default_role: str = Field(default="viewer", max_length=20)
+
+
+class Case(SQLModel, table=True):
+    """Work to fix findings on a set of assets: pending → open → closed (or error)."""
+
+    __table_args__ = (
+        Index("ix_case_space_status", "space_id", "status"),
+        Index("ix_case_pending_finding", "space_id", "finding_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    space_id: int = Field(foreign_key="space.id", ondelete="CASCADE")
+    kind: str = Field(max_length=20)  # drift | manual
+    status: str = Field(max_length=20)  # pending | open | closed | error
+    # The finding a drift case is about (a manual case may hold several; this is its first).
+    finding_id: int = Field(foreign_key="finding.id")
+    title: str = Field(max_length=2000)
+    notes: str = ""
+    created_at: datetime = Field(sa_column=utc_column())
+    created_by: str | None = Field(default=None, max_length=200)  # None: casedesk (automatic)
+    updated_at: datetime = Field(sa_column=utc_column())
+    # A pending case collects drift until this moment (UTC), then it is finalized.
+    window_closes_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    finalized_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    closed_by: str | None = Field(default=None, max_length=200)
+    close_reason: str = Field(default="", max_length=2000)
+    # A manual case names where its ticket goes; drift cases follow the integrations' settings.
+    integration: str | None = Field(default=None, max_length=200)
+    destination: str | None = Field(default=None, max_length=1000)
+    error_message: str = Field(default="", max_length=2000)
+
+
+class CaseItem(SQLModel, table=True):
+    """One (asset, finding) a case tracks: open until fixed."""
+
+    __tablename__ = "case_item"
+    __table_args__ = (
+        UniqueConstraint("case_id", "asset_id", "finding_id"),
+        Index("ix_case_item_pair", "asset_id", "finding_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", ondelete="CASCADE")
+    asset_id: int = Field(foreign_key="asset.id", ondelete="CASCADE")
+    finding_id: int = Field(foreign_key="finding.id", ondelete="CASCADE")
+    status: str = Field(max_length=20)  # open | fixed
+    added_at: datetime = Field(sa_column=utc_column())
+    fixed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when and why: a case's history, and changes to settings and members."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_case", "case_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    space_id: int = Field(foreign_key="space.id", ondelete="CASCADE")
+    case_id: int | None = Field(default=None, foreign_key="case.id", ondelete="CASCADE")
+    asset_id: int | None = Field(default=None, foreign_key="asset.id", ondelete="SET NULL")
+    at: datetime = Field(sa_column=utc_column())
+    actor: str = Field(max_length=200)  # a user, or "casedesk" for automatic work
+    action: str = Field(max_length=40)
+    detail: str = Field(default="", max_length=2000)
+
+
+class Integration(SQLModel, table=True):
+    """A ticket system configured in a space. Never holds a token: only where to find one."""
+
+    __table_args__ = (UniqueConstraint("space_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    space_id: int = Field(foreign_key="space.id", ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)  # jira | github | gitlab | email | webhook
+    url: str = Field(default="", max_length=1000)
+    flavor: str = Field(default="", max_length=20)  # jira: cloud | datacenter
+    email: str = Field(default="", max_length=300)  # jira cloud account
+    token_env: str = Field(default="", max_length=200)
+    token_file: str = Field(default="", max_length=1000)
+    project: str = Field(default="", max_length=1000)
+    issue_type: str = Field(default="Task", max_length=200)
+    auto_close_tickets: bool = True
+    create_drift_tickets: bool = True
+    drift_destination: str = Field(default="", max_length=1000)
+    options: str = Field(default="{}")  # JSON: kind-specific settings (SMTP, extra fields…)
+
+
+class Ticket(SQLModel, table=True):
+    """The external issue or e-mail made for one case in one integration."""
+
+    __table_args__ = (UniqueConstraint("case_id", "integration_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", ondelete="CASCADE")
+    integration_id: int = Field(foreign_key="integration.id", ondelete="CASCADE")
+    destination: str = Field(max_length=1000)
+    key: str = Field(max_length=300)
+    url: str = Field(default="", max_length=2000)
+    state: str = Field(default="open", max_length=20)  # open | closed
+    created_at: datetime = Field(sa_column=utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class OutboxJob(SQLModel, table=True):
+    """A ticket action to perform, written in the transaction that caused it (rule 14)."""
+
+    __tablename__ = "outbox_job"
+    __table_args__ = (Index("ix_outbox_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", ondelete="CASCADE", index=True)
+    integration_id: int = Field(foreign_key="integration.id", ondelete="CASCADE")
+    action: str = Field(max_length=20)  # create | close
+    destination: str = Field(default="", max_length=1000)
+    status: str = Field(default="pending", max_length=20)  # pending | done | failed | cancelled
+    attempts: int = 0
+    due_at: datetime = Field(sa_column=utc_column())
+    # A claimed job is leased to one worker until this time; a crashed worker's lease expires.
+    lease_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    leased_by: str = Field(default="", max_length=200)
+    # True once a create may have reached the tracker: search for the marker before resending.
+    maybe_sent: bool = False
+    last_error: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(sa_column=utc_column())
+    updated_at: datetime = Field(sa_column=utc_column())

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import Member, Space
+from store.access import PermissionDenied, is_owner_anywhere
+from store.models import Member, Space, SpaceSettings
 
 DEFAULT_SPACE = "default"
 
@@ -31,17 +32,28 @@ def get_or_create_space(session: Session, *, name: str, user: str, now: datetime
     """The space called ``name``, created if missing.
 
     Whoever creates a database's first space becomes its owner, so a fresh install is usable
-    without any set-up.
+    without any set-up. Later spaces can be created by an owner of any space (rule 19), who
+    becomes the new space's owner.
     """
     name = validate_space_name(name)
     space = find_space(session, name)
     if space is not None:
         return space
     first = session.scalar(select(func.count()).select_from(Space)) == 0
+    if not first and not is_owner_anywhere(session, user):
+        raise PermissionDenied(f"creating space {name!r} needs the owner role in some space")
     space = Space(name=name, created_at=now, created_by=user)
     session.add(space)
     session.flush()
-    if first:
-        session.add(Member(space_id=space.id, user=user, role="owner"))
-        session.flush()
+    session.add(SpaceSettings(space_id=space.id))
+    session.add(Member(space_id=space.id, user=user, role="owner"))
+    session.flush()
+    return space
+
+
+def require_space(session: Session, name: str) -> Space:
+    """The existing space called ``name``; a one-line error when there is none."""
+    space = find_space(session, validate_space_name(name))
+    if space is None:
+        raise SpaceNameError(f"no space called {name!r}")
     return space

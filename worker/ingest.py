@@ -20,6 +20,7 @@ from integrations.scanners.records import AssetScan, ParsedReport, ReportError
 from store.engine import write_session
 from store.models import Asset, Coverage, DriftEvent, Finding, Report, ResultState, StateChange
 from store.spaces import get_or_create_space
+from worker.cases import CaseCounts, apply_drift, apply_fixes
 from worker.drift import AssetChanges, compare, in_kind
 
 #: Called with (assets done, assets in all) as a big report is stored.
@@ -56,7 +57,12 @@ class IngestOutcome:
     fixed: int = 0
     duplicate: bool = False
     report_id: int | None = None
-    drift_event_ids: list[int] = field(default_factory=list)
+    space_id: int | None = None
+    scanned_at: datetime | None = None
+    # (asset id, finding id) pairs, for the case engine (worker.cases)
+    drift_pairs: list[tuple[int, int]] = field(default_factory=list)
+    fixed_pairs: list[tuple[int, int]] = field(default_factory=list)
+    cases: CaseCounts = field(default_factory=CaseCounts)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -123,11 +129,20 @@ def ingest(
     now: datetime,
     progress: ProgressCallback | None = None,
 ) -> IngestOutcome:
-    """Ingest one prepared report in one transaction."""
+    """Ingest one prepared report, and apply its drift and fixes to cases, in one transaction."""
     with write_session(engine) as session:
-        return ingest_in_session(
+        outcome = ingest_in_session(
             session, prepared, space=space, user=user, now=now, progress=progress
         )
+        if not outcome.duplicate:
+            assert outcome.space_id is not None and outcome.scanned_at is not None
+            outcome.cases = apply_drift(
+                session, outcome.space_id, outcome.drift_pairs, outcome.scanned_at
+            )
+            outcome.cases.add(
+                apply_fixes(session, outcome.space_id, outcome.fixed_pairs, outcome.scanned_at)
+            )
+        return outcome
 
 
 def ingest_in_session(
@@ -200,7 +215,11 @@ def ingest_in_session(
             writer.cover(asset_id, scan.complete_kinds, covered.get(asset_id, frozenset()))
         if progress is not None:
             progress(min(len(live), chunk_start + len(chunk)), len(live))
-    outcome.drift_event_ids = writer.flush()
+    writer.flush()
+    outcome.drift_pairs = writer.drift_pairs
+    outcome.fixed_pairs = writer.fixed_pairs
+    outcome.space_id = space_id
+    outcome.scanned_at = scanned_at
     report.drift_count = outcome.drift
     report.fixed_count = outcome.fixed
     session.flush()
@@ -401,6 +420,8 @@ class _StateWriter:
         self.drift: list[dict[str, Any]] = []
         self.coverage_new: list[dict[str, Any]] = []
         self.coverage_old: list[dict[str, Any]] = []
+        self.drift_pairs: list[tuple[int, int]] = []
+        self.fixed_pairs: list[tuple[int, int]] = []
 
     def add(self, asset_id: int, changes: AssetChanges) -> None:
         report_id = self.report_id
@@ -423,7 +444,13 @@ class _StateWriter:
                     "implied": transition.implied,
                 }
             )
+        self.fixed_pairs.extend(
+            (asset_id, transition.finding_id)
+            for transition in changes.transitions
+            if transition.is_fix
+        )
         for transition in changes.drift:
+            self.drift_pairs.append((asset_id, transition.finding_id))
             self.drift.append(
                 {
                     "space_id": self.space_id,
@@ -446,8 +473,8 @@ class _StateWriter:
             }
             (self.coverage_old if kind.value in covered_before else self.coverage_new).append(row)
 
-    def flush(self) -> list[int]:
-        """Write everything; returns the new drift events' ids in detection order."""
+    def flush(self) -> None:
+        """Write everything collected, table by table."""
         session = self.session.connection()
         if self.inserts:
             session.execute(insert(ResultState.__table__), self.inserts)
@@ -479,15 +506,8 @@ class _StateWriter:
                     for row in self.coverage_old
                 ],
             )
-        if not self.drift:
-            return []
-        session.execute(insert(DriftEvent.__table__), self.drift)
-        table = DriftEvent.__table__
-        return list(
-            session.execute(
-                select(table.c.id).where(table.c.report_id == self.report_id).order_by(table.c.id)
-            ).scalars()
-        )
+        if self.drift:
+            session.execute(insert(DriftEvent.__table__), self.drift)
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

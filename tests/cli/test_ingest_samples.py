@@ -117,4 +117,5 @@ def test_human_summary_without_json(cli, samples):
     assert run.stdout == (
         f"{samples / 'inspec/nginx-baseline-bad.json'} (inspec): 1 asset, 41 results; "
         "3 drift events, 0 fixed\n"
+        "cases: 3 created, 0 joined, 0 finalized, 0 closed\n"
     )

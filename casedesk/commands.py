@@ -1,0 +1,201 @@
+"""Handlers of ``casedesk cases|members|settings|worker``: parse nothing, print results.
+
+Each handler takes the command :class:`~casedesk.cli.Context` and the parsed arguments, calls a
+service (which checks roles) and prints a readable table or the ``--json`` shape of DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from casedesk.errors import UsageError, one_line
+from worker.admin_service import AdminService
+from worker.case_service import CaseService, CaseSummary
+from worker.settings_file import export_settings, import_settings
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+# cases ---------------------------------------------------------------------------------------
+
+
+def cases_list(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    service = CaseService(context.engine(), context.user)
+    cases = service.list_cases(args.space, args.status)
+    if args.json:
+        _print_json([case.as_json() for case in cases])
+        return 0
+    if not cases:
+        print(f"No {'' if args.status == 'all' else args.status + ' '}cases.")
+        return 0
+    print(f"{'ID':>6}  {'STATUS':8} {'RATING':9} {'PROGRESS':16} {'CREATED':17} TITLE")
+    for case in cases:
+        print(_case_row(case))
+    return 0
+
+
+def _case_row(case: CaseSummary) -> str:
+    bar = "#" * (8 * case.fixed // case.assets if case.assets else 0)
+    progress = f"{bar:.<8} {case.fixed}/{case.assets}"
+    tickets = " ".join(t.key for t in case.tickets)
+    title = one_line(case.title, 200) + (f"  [{one_line(tickets, 60)}]" if tickets else "")
+    return (
+        f"{case.id:>6}  {case.status:8} {case.rating.upper():9} {progress:16} "
+        f"{_when(case.created_at):17} {title}"
+    )
+
+
+def cases_show(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    detail = CaseService(context.engine(), context.user).get_case(args.id)
+    if args.json:
+        _print_json(detail.as_json())
+        return 0
+    summary = detail.summary
+    creator = detail.created_by or "casedesk (automatic)"
+    print(f"Case #{summary.id}: {one_line(summary.title)}")
+    print(
+        f"Status {summary.status.upper()} · Created {_when(summary.created_at)} · "
+        f"Last modified {_when(detail.updated_at)} · Created by {one_line(creator)} · "
+        f"Assets {summary.assets}"
+    )
+    if detail.window_closes_at and summary.status == "pending":
+        print(f"Aggregation window closes {_when(detail.window_closes_at)}")
+    if detail.error_message:
+        print(f"Error: {one_line(detail.error_message)}")
+    for ticket in summary.tickets:
+        print(
+            f"Ticket {one_line(ticket.integration)}: {one_line(ticket.key)} {one_line(ticket.url)} ({ticket.state})"
+        )
+    print(f"PROGRESS  {summary.fixed} / {summary.assets} ASSETS FIXED  {summary.percent}%")
+    for finding in detail.findings:
+        score = f" · score {finding.score:g}" if finding.score is not None else ""
+        print(
+            f"\n[{(finding.severity or 'none').upper()}] {one_line(finding.title or finding.key)}"
+        )
+        print(
+            f"  {finding.kind} {one_line(finding.key)}{score} · {one_line(finding.source) or 'no source'}"
+        )
+        if finding.description:
+            print(f"  {one_line(finding.description, 400)}")
+        if finding.remediation:
+            print(f"  Remediation: {one_line(finding.remediation, 400)}")
+    open_assets = [a for a in detail.assets if a.status == "open"]
+    fixed_assets = [a for a in detail.assets if a.status == "fixed"]
+    print(f"\nAssets ({len(open_assets)})")
+    for asset in open_assets:
+        print(f"  {one_line(asset.name or asset.key)}  {one_line(asset.platform)}")
+    print(f"Mitigated assets ({len(fixed_assets)})")
+    for asset in fixed_assets:
+        print(f"  {one_line(asset.name or asset.key)}  fixed {_when(asset.fixed_at)}")
+    print("\nHistory")
+    for entry in detail.history:
+        asset = f" {one_line(entry.asset)}" if entry.asset else ""
+        detail_text = f" - {one_line(entry.detail, 200)}" if entry.detail else ""
+        print(f"  {_when(entry.at)}  {one_line(entry.actor)}: {entry.action}{asset}{detail_text}")
+    return 0
+
+
+def cases_create(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    if (args.integration is None) != (args.destination is None):
+        raise UsageError("--integration and --destination go together")
+    case = CaseService(context.engine(), context.user).create_manual(
+        args.space,
+        finding_keys=args.finding,
+        asset_keys=args.asset,
+        now=context.now,
+        title=args.title or "",
+        notes=args.notes or "",
+        integration=args.integration,
+        destination=args.destination,
+    )
+    if args.json:
+        _print_json(case.as_json())
+    else:
+        print(f"Opened case #{case.id}: {one_line(case.title)} ({case.fixed}/{case.assets} fixed)")
+    return 0
+
+
+def cases_close(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    case = CaseService(context.engine(), context.user).close(
+        args.id, now=context.now, reason=args.reason or ""
+    )
+    if args.json:
+        _print_json(case.as_json())
+    else:
+        print(f"Closed case #{case.id}: {one_line(case.title)}")
+    return 0
+
+
+def cases_retry(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    jobs = CaseService(context.engine(), context.user).retry(args.id, now=context.now)
+    print(f"Queued {jobs} ticket job{'s' if jobs != 1 else ''} of case #{args.id} again.")
+    return 0
+
+
+# members -------------------------------------------------------------------------------------
+
+
+def members(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    service = AdminService(context.engine(), context.user)
+    if args.members_command == "add":
+        changed = service.add_member(args.space, args.name, args.role, now=context.now)
+        print(f"{one_line(args.name)} is {args.role}" + ("" if changed else " (unchanged)"))
+    elif args.members_command == "remove":
+        service.remove_member(args.space, args.name, now=context.now)
+        print(f"Removed {one_line(args.name)}.")
+    else:
+        rows = service.members(args.space)
+        if args.json:
+            _print_json([{"user": m.user, "role": m.role} for m in rows])
+        else:
+            for member in rows:
+                print(f"{member.role:8} {one_line(member.user)}")
+    return 0
+
+
+# settings ------------------------------------------------------------------------------------
+
+
+def settings(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    service = AdminService(context.engine(), context.user)
+    command = args.settings_command or "show"
+    if command == "set":
+        changed = service.set_setting(args.space, args.key, args.value, now=context.now)
+        print(f"{args.key} = {args.value}" + ("" if changed else " (unchanged)"))
+    elif command == "export":
+        sys.stdout.write(export_settings(context.engine()))
+    elif command == "import":
+        text = _read_text(args.file)
+        changes = import_settings(context.engine(), text, user=context.user, now=context.now)
+        print(f"Imported {args.file}: {changes} change{'s' if changes != 1 else ''}.")
+    else:
+        name, values = service.settings(args.space)
+        if args.json:
+            _print_json({"space": name, **values.as_dict()})
+        else:
+            print(f"Space {name!r}")
+            for key, value in values.as_dict().items():
+                shown = str(value).lower() if isinstance(value, bool) else value
+                print(f"  {key} = {shown}")
+    return 0
+
+
+def _read_text(name: str) -> str:
+    try:
+        return sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{name}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"{name}: cannot read: {error}") from None

@@ -1,0 +1,539 @@
+"""The case service: what the command line, the worker and the terminal app ask of cases.
+
+Every call opens its own unit of work, checks the caller's role in the space (rule 19) and
+returns plain dataclasses, never live ORM rows, so callers on other threads stay safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine, func, or_, select
+from sqlalchemy.orm import Session
+
+from store.access import require, role_of
+from store.engine import read_session, write_session
+from store.models import (
+    Asset,
+    AuditEvent,
+    Case,
+    CaseItem,
+    Finding,
+    Integration,
+    OutboxJob,
+    ResultState,
+    Space,
+    Ticket,
+)
+from store.spaces import DEFAULT_SPACE, find_space
+from worker.cases import CaseError, case_title, close_case, progress
+from worker.drift import GOOD_STATUSES
+from worker.outbox import queue_create_tickets
+
+STATUS_FILTERS = ("active", "open", "closed", "pending", "error", "all")
+_STATUS_SETS = {
+    "active": ("pending", "open", "error"),
+    "open": ("open",),
+    "closed": ("closed",),
+    "pending": ("pending",),
+    "error": ("error",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketInfo:
+    integration: str
+    key: str
+    url: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """One row of the case list."""
+
+    id: int
+    title: str
+    status: str
+    kind: str
+    rating: str
+    finding: str
+    assets: int
+    fixed: int
+    created_at: datetime
+    tickets: tuple[TicketInfo, ...] = ()
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.fixed // self.assets if self.assets else 0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "kind": self.kind,
+            "assets": self.assets,
+            "fixed": self.fixed,
+            "finding": self.finding,
+            "created_at": self.created_at.isoformat(),
+            "tickets": [
+                {"integration": t.integration, "key": t.key, "url": t.url, "state": t.state}
+                for t in self.tickets
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAsset:
+    key: str
+    name: str
+    platform: str
+    status: str  # open | fixed
+    fixed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    action: str
+    asset: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class FindingInfo:
+    key: str
+    kind: str
+    title: str
+    severity: str | None
+    score: float | None
+    description: str
+    remediation: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDetail:
+    """Everything the case page shows."""
+
+    summary: CaseSummary
+    space: str
+    notes: str
+    created_by: str | None
+    updated_at: datetime
+    window_closes_at: datetime | None
+    finalized_at: datetime | None
+    closed_at: datetime | None
+    closed_by: str | None
+    close_reason: str
+    error_message: str
+    findings: tuple[FindingInfo, ...]
+    assets: tuple[CaseAsset, ...]
+    history: tuple[HistoryEntry, ...]
+    can_edit: bool = field(default=False)
+
+    def as_json(self) -> dict[str, object]:
+        document = self.summary.as_json()
+        document.update(
+            {
+                "space": self.space,
+                "notes": self.notes,
+                "created_by": self.created_by or "casedesk (automatic)",
+                "updated_at": self.updated_at.isoformat(),
+                "window_closes_at": _iso(self.window_closes_at),
+                "finalized_at": _iso(self.finalized_at),
+                "closed_at": _iso(self.closed_at),
+                "closed_by": self.closed_by,
+                "close_reason": self.close_reason,
+                "error": self.error_message,
+                "findings": [vars_of(f) for f in self.findings],
+                "items": [{**vars_of(a), "fixed_at": _iso(a.fixed_at)} for a in self.assets],
+                "history": [{**vars_of(h), "at": h.at.isoformat()} for h in self.history],
+            }
+        )
+        return document
+
+
+def vars_of(value: object) -> dict[str, object]:
+    return {name: getattr(value, name) for name in value.__slots__}  # type: ignore[attr-defined]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def resolve_space(session: Session, name: str | None) -> Space:
+    """``--space``, else the space called "default", else the oldest space."""
+    from store.spaces import SpaceNameError
+
+    if name:
+        space = find_space(session, name)
+        if space is None:
+            raise SpaceNameError(f"no space called {name!r}")
+        return space
+    space = (
+        find_space(session, DEFAULT_SPACE)
+        or session.scalars(select(Space).order_by(Space.id).limit(1)).first()
+    )
+    if space is None:
+        raise SpaceNameError("no spaces yet: ingest a report first (casedesk --ingest FILE)")
+    return space
+
+
+class CaseService:
+    """Case queries and actions for one user."""
+
+    def __init__(self, engine: Engine, user: str) -> None:
+        self.engine = engine
+        self.user = user
+
+    # Queries -------------------------------------------------------------------------------
+
+    def list_cases(
+        self,
+        space: str | None,
+        status: str = "active",
+        *,
+        text: str = "",
+        limit: int | None = None,
+        offset: int = 0,
+        order: str = "created",
+    ) -> list[CaseSummary]:
+        with read_session(self.engine) as session:
+            space_row = resolve_space(session, space)
+            query = self._filtered(select(Case), space_row.id, status, text)
+            query = query.order_by(*_ORDERS[order]).offset(offset)
+            if limit is not None:
+                query = query.limit(limit)
+            return self._summaries(session, session.scalars(query).all())
+
+    def count_cases(self, space: str | None, status: str = "active", *, text: str = "") -> int:
+        with read_session(self.engine) as session:
+            space_row = resolve_space(session, space)
+            query = self._filtered(select(func.count(Case.id)), space_row.id, status, text)
+            return session.scalar(query) or 0
+
+    def get_case(self, case_id: int) -> CaseDetail:
+        with read_session(self.engine) as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise CaseError(f"no case #{case_id}")
+            space = session.get(Space, case.space_id)
+            assert space is not None
+            summary = self._summaries(session, [case])[0]
+            finding_ids = list(
+                session.scalars(
+                    select(CaseItem.finding_id).where(CaseItem.case_id == case.id).distinct()
+                )
+            ) or [case.finding_id]
+            findings = tuple(
+                FindingInfo(
+                    key=f.key,
+                    kind=f.kind,
+                    title=f.title,
+                    severity=f.severity,
+                    score=f.score,
+                    description=f.description,
+                    remediation=f.remediation,
+                    source=f.source,
+                )
+                for f in session.scalars(
+                    select(Finding).where(Finding.id.in_(finding_ids)).order_by(Finding.id)
+                )
+            )
+            assets = tuple(
+                CaseAsset(
+                    key=a.key,
+                    name=a.name,
+                    platform=a.platform,
+                    status=i.status,
+                    fixed_at=i.fixed_at,
+                )
+                for i, a in session.execute(
+                    select(CaseItem, Asset)
+                    .join(Asset, Asset.id == CaseItem.asset_id)
+                    .where(CaseItem.case_id == case.id)
+                    .order_by(CaseItem.status.desc(), Asset.key)
+                )
+            )
+            history = tuple(
+                HistoryEntry(
+                    at=e.at, actor=e.actor, action=e.action, asset=key or "", detail=e.detail
+                )
+                for e, key in session.execute(
+                    select(AuditEvent, Asset.key)
+                    .outerjoin(Asset, Asset.id == AuditEvent.asset_id)
+                    .where(AuditEvent.case_id == case.id)
+                    .order_by(AuditEvent.id)
+                )
+            )
+            from store.access import allows
+
+            return CaseDetail(
+                summary=summary,
+                space=space.name,
+                notes=case.notes,
+                created_by=case.created_by,
+                updated_at=case.updated_at,
+                window_closes_at=case.window_closes_at,
+                finalized_at=case.finalized_at,
+                closed_at=case.closed_at,
+                closed_by=case.closed_by,
+                close_reason=case.close_reason,
+                error_message=case.error_message,
+                findings=findings,
+                assets=assets,
+                history=history,
+                can_edit=allows(role_of(session, space, self.user), "editor"),
+            )
+
+    def role(self, space: str | None) -> str:
+        with read_session(self.engine) as session:
+            return role_of(session, resolve_space(session, space), self.user)
+
+    # Actions -------------------------------------------------------------------------------
+
+    def close(self, case_id: int, *, now: datetime, reason: str = "") -> CaseSummary:
+        """Close a case by hand: editor or owner only (rule 11)."""
+        with write_session(self.engine) as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise CaseError(f"no case #{case_id}")
+            space = session.get(Space, case.space_id)
+            assert space is not None
+            require(session, space, self.user, "editor", "closing a case")
+            close_case(session, case, actor=self.user, reason=reason or "closed by hand", now=now)
+            return self._summaries(session, [case])[0]
+
+    def create_manual(
+        self,
+        space: str | None,
+        *,
+        finding_keys: list[str],
+        asset_keys: list[str],
+        now: datetime,
+        title: str = "",
+        notes: str = "",
+        integration: str | None = None,
+        destination: str | None = None,
+    ) -> CaseSummary:
+        """Rule 10: a case for chosen findings × assets, open at once, ticket queued at once."""
+        with write_session(self.engine) as session:
+            space_row = resolve_space(session, space)
+            require(session, space_row, self.user, "editor", "creating a case")
+            findings = _lookup(session, Finding, space_row.id, finding_keys, "finding")
+            assets = _lookup(session, Asset, space_row.id, asset_keys, "asset")
+            if integration is not None:
+                found = session.scalar(
+                    select(Integration.id).where(
+                        Integration.space_id == space_row.id, Integration.name == integration
+                    )
+                )
+                if found is None:
+                    raise CaseError(f"no integration called {integration!r} in this space")
+            elif destination is not None:
+                raise CaseError("--destination goes with --integration")
+            _refuse_tracked_pairs(session, space_row.id, findings, assets)
+            first = findings[0]
+            case = Case(
+                space_id=space_row.id,
+                kind="manual",
+                status="open",
+                finding_id=first.id,
+                title=(
+                    title.strip()
+                    or case_title(
+                        kind=first.kind,
+                        key=first.key,
+                        title=first.title,
+                        severity=first.severity,
+                        assets=len(assets),
+                    )
+                )[:2000],
+                notes=notes[:20000],
+                created_at=now,
+                created_by=self.user,
+                updated_at=now,
+                finalized_at=now,
+                integration=integration,
+                destination=destination,
+            )
+            session.add(case)
+            session.flush()
+            states = _current_states(session, [a.id for a in assets], [f.id for f in findings])
+            for finding in findings:
+                for asset in assets:
+                    good = states.get((asset.id, finding.id)) in GOOD_STATUSES
+                    session.add(
+                        CaseItem(
+                            case_id=case.id,
+                            asset_id=asset.id,
+                            finding_id=finding.id,
+                            status="fixed" if good else "open",
+                            added_at=now,
+                            fixed_at=now if good else None,
+                        )
+                    )
+            session.add(
+                AuditEvent(
+                    space_id=space_row.id,
+                    case_id=case.id,
+                    at=now,
+                    actor=self.user,
+                    action="created",
+                    detail="manual case",
+                )
+            )
+            queue_create_tickets(session, case, now)
+            session.flush()
+            return self._summaries(session, [case])[0]
+
+    def retry(self, case_id: int, *, now: datetime) -> int:
+        """Re-queue the failed ticket jobs of a case in ``error`` (after the setting is fixed)."""
+        with write_session(self.engine) as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise CaseError(f"no case #{case_id}")
+            space = session.get(Space, case.space_id)
+            assert space is not None
+            require(session, space, self.user, "editor", "retrying a case's tickets")
+            jobs = session.scalars(
+                select(OutboxJob).where(OutboxJob.case_id == case.id, OutboxJob.status == "failed")
+            ).all()
+            if case.status != "error" or not jobs:
+                raise CaseError(f"case #{case_id} has no failed ticket jobs to retry")
+            for job in jobs:
+                job.status, job.due_at, job.updated_at, job.attempts = "pending", now, now, 0
+            case.status = "open" if case.finalized_at else "pending"
+            case.error_message = ""
+            case.updated_at = now
+            session.add(
+                AuditEvent(
+                    space_id=case.space_id,
+                    case_id=case.id,
+                    at=now,
+                    actor=self.user,
+                    action="ticket_retry",
+                    detail=f"{len(jobs)} job(s) queued again",
+                )
+            )
+            return len(jobs)
+
+    # Helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _filtered(query, space_id: int, status: str, text: str):  # type: ignore[no-untyped-def]
+        if status not in STATUS_FILTERS:
+            raise CaseError(f"unknown status {status!r}; choose one of {', '.join(STATUS_FILTERS)}")
+        query = query.where(Case.space_id == space_id)
+        if status != "all":
+            query = query.where(Case.status.in_(_STATUS_SETS[status]))
+        if text.strip():
+            pattern = f"%{_escape_like(text.strip())}%"
+            finding_keys = select(Finding.id).where(Finding.key.ilike(pattern, escape="\\"))
+            query = query.where(
+                or_(Case.title.ilike(pattern, escape="\\"), Case.finding_id.in_(finding_keys))
+            )
+        return query
+
+    @staticmethod
+    def _summaries(session: Session, cases: list[Case]) -> list[CaseSummary]:
+        ids = [case.id for case in cases if case.id is not None]
+        counts = progress(session, ids)
+        findings = {
+            f.id: f
+            for f in session.scalars(
+                select(Finding).where(Finding.id.in_({case.finding_id for case in cases}))
+            )
+        }
+        tickets: dict[int, list[TicketInfo]] = {}
+        for ticket, name in session.execute(
+            select(Ticket, Integration.name)
+            .join(Integration, Integration.id == Ticket.integration_id)
+            .where(Ticket.case_id.in_(ids))
+            .order_by(Ticket.id)
+        ):
+            tickets.setdefault(ticket.case_id, []).append(
+                TicketInfo(integration=name, key=ticket.key, url=ticket.url, state=ticket.state)
+            )
+        summaries = []
+        for case in cases:
+            finding = findings[case.finding_id]
+            fixed, total = counts.get(case.id, (0, 0))
+            summaries.append(
+                CaseSummary(
+                    id=case.id,
+                    title=case.title,
+                    status=case.status,
+                    kind=case.kind,
+                    rating=(finding.severity or "none"),
+                    finding=finding.key,
+                    assets=total,
+                    fixed=fixed,
+                    created_at=case.created_at,
+                    tickets=tuple(tickets.get(case.id, ())),
+                )
+            )
+        return summaries
+
+
+_ORDERS = {
+    "created": (Case.created_at.desc(), Case.id.desc()),
+    "oldest": (Case.created_at, Case.id),
+    "id": (Case.id.desc(),),
+}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _lookup(session: Session, model, space_id: int, keys: list[str], noun: str):  # type: ignore[no-untyped-def]
+    if not keys:
+        raise CaseError(f"name at least one {noun}")
+    rows = {
+        row.key: row
+        for row in session.scalars(
+            select(model).where(model.space_id == space_id, model.key.in_(keys))
+        )
+    }
+    missing = [key for key in keys if key not in rows]
+    if missing:
+        raise CaseError(f"no {noun} {missing[0]!r} in this space")
+    return [rows[key] for key in dict.fromkeys(keys)]
+
+
+def _refuse_tracked_pairs(session: Session, space_id: int, findings: list, assets: list) -> None:  # type: ignore[type-arg]
+    """An (asset, finding) is tracked by at most one active case (rule 7's invariant)."""
+    row = session.execute(
+        select(CaseItem.case_id, Asset.key, Finding.key)
+        .join(Case, Case.id == CaseItem.case_id)
+        .join(Asset, Asset.id == CaseItem.asset_id)
+        .join(Finding, Finding.id == CaseItem.finding_id)
+        .where(
+            Case.space_id == space_id,
+            Case.status.in_(("pending", "open", "error")),
+            CaseItem.asset_id.in_([a.id for a in assets]),
+            CaseItem.finding_id.in_([f.id for f in findings]),
+        )
+        .limit(1)
+    ).first()
+    if row is not None:
+        case_id, asset_key, finding_key = row
+        raise CaseError(f"{finding_key} on {asset_key} is already tracked by case #{case_id}")
+
+
+def _current_states(
+    session: Session, asset_ids: list[int], finding_ids: list[int]
+) -> dict[tuple[int, int], str]:
+    return {
+        (asset_id, finding_id): status
+        for asset_id, finding_id, status in session.execute(
+            select(ResultState.asset_id, ResultState.finding_id, ResultState.status).where(
+                ResultState.asset_id.in_(asset_ids), ResultState.finding_id.in_(finding_ids)
+            )
+        )
+    }

@@ -1,0 +1,313 @@
+"""Cases: drift gathered in aggregation windows, fixes, finalizing and closing (rules 7-13).
+
+Everything here runs inside a transaction its caller owns: ingest applies drift and fixes in the
+same transaction that stored them, the worker finalizes and closes in its own. Every close path
+goes through :func:`close_case`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import AuditEvent, Case, CaseItem, Finding
+from store.settings import load_settings
+from worker.outbox import queue_close_tickets, queue_create_tickets
+
+ACTIVE = ("pending", "open", "error")  # statuses whose items still follow the scans
+AUTOMATIC = "casedesk"
+
+
+@dataclass(slots=True)
+class CaseCounts:
+    """What happened to cases; the ``cases`` object of ``--ingest --json``."""
+
+    created: int = 0
+    joined: int = 0
+    finalized: int = 0
+    closed: int = 0
+
+    def add(self, other: CaseCounts) -> None:
+        self.created += other.created
+        self.joined += other.joined
+        self.finalized += other.finalized
+        self.closed += other.closed
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "joined": self.joined,
+            "finalized": self.finalized,
+            "closed": self.closed,
+        }
+
+
+class CaseError(ValueError):
+    """A case action that cannot be done as asked (a closed case, an unknown id)."""
+
+
+def case_title(*, kind: str, key: str, title: str, severity: str | None, assets: int) -> str:
+    """The title a case gets when it is finalized (REFERENCE.md, Mondoo's ticket titles).
+
+    ``[HIGH] <check title> on 3 assets``; ``[CRITICAL] Mitigate vulnerability CVE-… on 1 asset``.
+    """
+    rating = (severity or "none").upper()
+    subject = f"Mitigate vulnerability {key}" if kind == "vulnerability" else (title or key)
+    noun = "asset" if assets == 1 else "assets"
+    return f"[{rating}] {subject} on {assets} {noun}"
+
+
+def _title_for(session: Session, case: Case) -> str:
+    finding = session.get(Finding, case.finding_id)
+    assert finding is not None
+    assets = session.scalar(
+        select(func.count(func.distinct(CaseItem.asset_id))).where(CaseItem.case_id == case.id)
+    )
+    return case_title(
+        kind=finding.kind,
+        key=finding.key,
+        title=finding.title,
+        severity=finding.severity,
+        assets=assets or 0,
+    )
+
+
+def _audit(
+    session: Session,
+    case: Case,
+    action: str,
+    at: datetime,
+    *,
+    actor: str = AUTOMATIC,
+    asset_id: int | None = None,
+    detail: str = "",
+) -> None:
+    session.add(
+        AuditEvent(
+            space_id=case.space_id,
+            case_id=case.id,
+            asset_id=asset_id,
+            at=at,
+            actor=actor,
+            action=action,
+            detail=detail[:2000],
+        )
+    )
+
+
+def apply_drift(
+    session: Session, space_id: int, drift: Iterable[tuple[int, int]], at: datetime
+) -> CaseCounts:
+    """Rule 7 for each (asset id, finding id) that drifted at ``at``."""
+    counts = CaseCounts()
+    drift = list(dict.fromkeys(drift))
+    settings = load_settings(session, space_id)
+    if not drift or not settings.auto_create_drift_cases:
+        return counts
+    finding_ids = sorted({finding_id for _, finding_id in drift})
+    tracked = _active_items(session, space_id, finding_ids)
+    pending = _open_windows(session, space_id, finding_ids, at)
+    window = timedelta(hours=settings.aggregation_window_hours)
+    touched: set[int] = set()
+    for asset_id, finding_id in drift:
+        item = tracked.get((asset_id, finding_id))
+        if item is not None:
+            # A regression inside a case that still tracks this pair: its progress goes down.
+            if item.status == "fixed":
+                item.status, item.fixed_at = "open", None
+                _audit(session, _case(session, item.case_id), "regression", at, asset_id=asset_id)
+            continue
+        case = pending.get(finding_id)
+        if case is None:
+            case = Case(
+                space_id=space_id,
+                kind="drift",
+                status="pending",
+                finding_id=finding_id,
+                title="",
+                created_at=at,
+                updated_at=at,
+                window_closes_at=at + window,
+            )
+            session.add(case)
+            session.flush()
+            _audit(session, case, "created", at, detail="drift case")
+            counts.created += 1
+            if window:
+                pending[finding_id] = case
+        else:
+            counts.joined += 1
+        item = CaseItem(
+            case_id=case.id, asset_id=asset_id, finding_id=finding_id, status="open", added_at=at
+        )
+        session.add(item)
+        tracked[(asset_id, finding_id)] = item
+        _audit(session, case, "drift", at, asset_id=asset_id)
+        touched.add(case.id)
+        if not window:
+            # "No aggregation": one case per (asset, drift), finalized at once.
+            session.flush()
+            _finalize(session, case, at)
+            counts.finalized += 1
+    session.flush()
+    for case_id in touched:
+        case = _case(session, case_id)
+        if case.status == "pending":
+            case.title = _title_for(session, case)
+            case.updated_at = at
+    return counts
+
+
+def apply_fixes(
+    session: Session, space_id: int, fixed: Iterable[tuple[int, int]], at: datetime
+) -> CaseCounts:
+    """Mark the items of active cases fixed; auto-close cases with nothing left to fix."""
+    counts = CaseCounts()
+    fixed = set(fixed)
+    if not fixed:
+        return counts
+    finding_ids = sorted({finding_id for _, finding_id in fixed})
+    touched: set[int] = set()
+    for (asset_id, finding_id), item in _active_items(session, space_id, finding_ids).items():
+        if (asset_id, finding_id) in fixed and item.status == "open":
+            item.status, item.fixed_at = "fixed", at
+            case = _case(session, item.case_id)
+            case.updated_at = at
+            _audit(session, case, "fixed", at, asset_id=asset_id)
+            touched.add(case.id)
+    session.flush()
+    if load_settings(session, space_id).auto_close_cases_when_fixed:
+        counts.closed += auto_close(session, at, case_ids=touched)
+    return counts
+
+
+def _active_items(
+    session: Session, space_id: int, finding_ids: list[int]
+) -> dict[tuple[int, int], CaseItem]:
+    """(asset, finding) → its item in a pending/open/error case (at most one: rule 7)."""
+    items: dict[tuple[int, int], CaseItem] = {}
+    for start in range(0, len(finding_ids), 500):
+        rows = session.scalars(
+            select(CaseItem)
+            .join(Case, Case.id == CaseItem.case_id)
+            .where(
+                Case.space_id == space_id,
+                Case.status.in_(ACTIVE),
+                CaseItem.finding_id.in_(finding_ids[start : start + 500]),
+            )
+        )
+        for item in rows:
+            items[(item.asset_id, item.finding_id)] = item
+    return items
+
+
+def _open_windows(
+    session: Session, space_id: int, finding_ids: list[int], at: datetime
+) -> dict[int, Case]:
+    """Finding → the pending drift case whose window is still open at ``at``."""
+    cases: dict[int, Case] = {}
+    for start in range(0, len(finding_ids), 500):
+        rows = session.scalars(
+            select(Case)
+            .where(
+                Case.space_id == space_id,
+                Case.kind == "drift",
+                Case.status == "pending",
+                Case.finding_id.in_(finding_ids[start : start + 500]),
+                Case.window_closes_at > at,
+            )
+            .order_by(Case.id)
+        )
+        for case in rows:
+            cases[case.finding_id] = case
+    return cases
+
+
+def _case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseError(f"no case #{case_id}")
+    return case
+
+
+def _finalize(session: Session, case: Case, now: datetime) -> None:
+    """Rule 8: a pending case opens; its title is fixed; its ticket jobs are queued."""
+    case.status = "open"
+    case.title = _title_for(session, case)
+    case.finalized_at = now
+    case.updated_at = now
+    _audit(session, case, "finalized", now, detail=case.title)
+    queue_create_tickets(session, case, now)
+
+
+def finalize_due(session: Session, now: datetime) -> int:
+    """Finalize every pending case whose window has closed by ``now``.
+
+    Rows are locked with SKIP LOCKED (PostgreSQL) so that workers racing each other each take
+    different cases; on SQLite the write transaction is already exclusive.
+    """
+    due = session.scalars(
+        select(Case)
+        .where(Case.status == "pending", Case.window_closes_at <= now)
+        .order_by(Case.window_closes_at, Case.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for case in due:
+        _finalize(session, case, now)
+    session.flush()
+    return len(due)
+
+
+def auto_close(session: Session, now: datetime, case_ids: Iterable[int] | None = None) -> int:
+    """Close active cases with no open item left, in spaces that auto-close (rule 11)."""
+    open_items = select(CaseItem.id).where(CaseItem.case_id == Case.id, CaseItem.status == "open")
+    query = select(Case).where(Case.status.in_(ACTIVE), ~open_items.exists())
+    if case_ids is not None:
+        ids = list(case_ids)
+        if not ids:
+            return 0
+        query = query.where(Case.id.in_(ids))
+    closed = 0
+    settings_by_space: dict[int, bool] = {}
+    for case in session.scalars(query.order_by(Case.id).with_for_update(skip_locked=True)).all():
+        if case.space_id not in settings_by_space:
+            settings = load_settings(session, case.space_id)
+            settings_by_space[case.space_id] = settings.auto_close_cases_when_fixed
+        if settings_by_space[case.space_id]:
+            close_case(session, case, actor=AUTOMATIC, reason="every asset is fixed", now=now)
+            closed += 1
+    return closed
+
+
+def close_case(session: Session, case: Case, *, actor: str, reason: str, now: datetime) -> None:
+    """The one way a case closes, by hand or automatically (rule 11)."""
+    if case.status == "closed":
+        raise CaseError(f"case #{case.id} is already closed")
+    case.status = "closed"
+    case.closed_at = now
+    case.closed_by = actor
+    case.close_reason = reason[:2000]
+    case.updated_at = now
+    _audit(session, case, "closed", now, actor=actor, detail=reason)
+    queue_close_tickets(session, case, now)
+    session.flush()
+
+
+def progress(session: Session, case_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Case id → (fixed assets, assets): an asset counts fixed when all its items are fixed."""
+    result: dict[int, tuple[int, int]] = {case_id: (0, 0) for case_id in case_ids}
+    for start in range(0, len(case_ids), 500):
+        rows = session.execute(
+            select(CaseItem.case_id, CaseItem.asset_id, func.max(CaseItem.status))
+            .where(CaseItem.case_id.in_(case_ids[start : start + 500]))
+            .group_by(CaseItem.case_id, CaseItem.asset_id)
+        )
+        for case_id, _asset_id, highest in rows:
+            fixed, total = result[case_id]
+            # "fixed" < "open": the maximum is "fixed" only when every item of the asset is.
+            result[case_id] = (fixed + (highest == "fixed"), total + 1)
+    return result

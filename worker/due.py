@@ -1,0 +1,29 @@
+"""Due work: what the worker loop, ``--ingest`` and the terminal app run on every tick."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from store.engine import write_session
+from worker.cases import CaseCounts, auto_close, finalize_due
+
+#: Performs due ticket jobs (worker.dispatch); absent in tests of the case engine alone.
+Dispatcher = Callable[[Engine, datetime], object]
+
+
+def run_due_work(engine: Engine, now: datetime, dispatch: Dispatcher | None = None) -> CaseCounts:
+    """Finalize windows that have closed, auto-close fixed cases, then send due tickets.
+
+    Each step is its own short transaction, so a busy database is held only briefly.
+    """
+    counts = CaseCounts()
+    with write_session(engine) as session:
+        counts.finalized = finalize_due(session, now)
+    with write_session(engine) as session:
+        counts.closed = auto_close(session, now)
+    if dispatch is not None:
+        dispatch(engine, now)
+    return counts
