@@ -76,7 +76,8 @@ def cases_show(context, args: argparse.Namespace) -> int:  # type: ignore[no-unt
         print(f"Error: {one_line(detail.error_message)}")
     for ticket in summary.tickets:
         print(
-            f"Ticket {one_line(ticket.integration)}: {one_line(ticket.key)} {one_line(ticket.url)} ({ticket.state})"
+            f"Ticket {one_line(ticket.integration)}: {one_line(ticket.key)} "
+            f"{one_line(ticket.url)} ({ticket.state})"
         )
     print(f"PROGRESS  {summary.fixed} / {summary.assets} ASSETS FIXED  {summary.percent}%")
     for finding in detail.findings:
@@ -85,7 +86,8 @@ def cases_show(context, args: argparse.Namespace) -> int:  # type: ignore[no-unt
             f"\n[{(finding.severity or 'none').upper()}] {one_line(finding.title or finding.key)}"
         )
         print(
-            f"  {finding.kind} {one_line(finding.key)}{score} · {one_line(finding.source) or 'no source'}"
+            f"  {finding.kind} {one_line(finding.key)}{score} · "
+            f"{one_line(finding.source) or 'no source'}"
         )
         if finding.description:
             print(f"  {one_line(finding.description, 400)}")

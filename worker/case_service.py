@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from store.access import require, role_of
@@ -294,6 +295,125 @@ class CaseService:
         with read_session(self.engine) as session:
             return role_of(session, resolve_space(session, space), self.user)
 
+    # Paged queries for the terminal app (read-only) ------------------------------------------
+
+    def list_cases_after(
+        self,
+        space: str | None,
+        status: str = "active",
+        *,
+        text: str = "",
+        order: str = "created",
+        after: CaseSummary | None = None,
+        limit: int = 100,
+    ) -> list[CaseSummary]:
+        """Keyset page: the ``limit`` cases that follow ``after`` in ``order``.
+
+        ``order`` is ``created`` (newest first) or ``rating`` (most severe first, then newest).
+        Cost does not grow with depth, unlike an offset: the next page of 100,000 cases costs
+        what the first does.
+        """
+        if order not in KEYSET_ORDERS:
+            raise CaseError(f"keyset paging orders by {' or '.join(KEYSET_ORDERS)}, not {order!r}")
+        with read_session(self.engine) as session:
+            space_row = resolve_space(session, space)
+            query = self._filtered(select(Case), space_row.id, status, text)
+            rank = _rating_rank(Finding.severity)
+            if order == "rating":
+                query = query.join(Finding, Finding.id == Case.finding_id)
+            if after is not None:
+                newer = or_(
+                    Case.created_at < after.created_at,
+                    and_(Case.created_at == after.created_at, Case.id < after.id),
+                )
+                if order == "rating":
+                    after_rank = RATING_RANKS.get(after.rating.lower(), len(RATING_RANKS))
+                    newer = or_(rank > after_rank, and_(rank == after_rank, newer))
+                query = query.where(newer)
+            keys = (Case.created_at.desc(), Case.id.desc())
+            query = query.order_by(*((rank, *keys) if order == "rating" else keys)).limit(limit)
+            return self._summaries(session, list(session.scalars(query).all()))
+
+    def list_case_page(
+        self,
+        space: str | None,
+        status: str = "active",
+        *,
+        text: str = "",
+        order: str = "created",
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[CaseSummary]:
+        """Offset page in ``created``, ``rating`` or ``progress`` order (least fixed first).
+
+        Sorts ids only, then loads the page's rows by id: a deep offset sorts narrow rows.
+        ``progress`` aggregates the case items of every matching case, so it costs the most.
+        """
+        if order not in PAGE_ORDERS:
+            raise CaseError(f"unknown order {order!r}; choose one of {', '.join(PAGE_ORDERS)}")
+        with read_session(self.engine) as session:
+            space_row = resolve_space(session, space)
+            ids = self._filtered(select(Case.id), space_row.id, status, text)
+            keys = (Case.created_at.desc(), Case.id.desc())
+            if order == "rating":
+                ids = ids.join(Finding, Finding.id == Case.finding_id).order_by(
+                    _rating_rank(Finding.severity), *keys
+                )
+            elif order == "progress":
+                matching = self._filtered(select(Case.id), space_row.id, status, text)
+                per_asset = (
+                    select(
+                        CaseItem.case_id,
+                        CaseItem.asset_id,
+                        func.max(CaseItem.status).label("worst"),
+                    )
+                    .where(CaseItem.case_id.in_(matching))
+                    .group_by(CaseItem.case_id, CaseItem.asset_id)
+                    .subquery()
+                )
+                fixed = func.sum(sql_case((per_asset.c.worst == "fixed", 1), else_=0))
+                ratios = (
+                    select(per_asset.c.case_id, (fixed * 1.0 / func.count()).label("ratio"))
+                    .group_by(per_asset.c.case_id)
+                    .subquery()
+                )
+                ids = ids.outerjoin(ratios, ratios.c.case_id == Case.id).order_by(
+                    func.coalesce(ratios.c.ratio, 0.0), *keys
+                )
+            else:
+                ids = ids.order_by(*keys)
+            page = list(session.scalars(ids.offset(offset).limit(limit)))
+            rows = {
+                case.id: case for case in session.scalars(select(Case).where(Case.id.in_(page)))
+            }
+            return self._summaries(session, [rows[case_id] for case_id in page if case_id in rows])
+
+    def data_version(self) -> tuple[int, int, int, int]:
+        """A cheap fingerprint that changes whenever something the app shows changes.
+
+        Cases, items, settings and members write audit events; tickets and ticket jobs have
+        rows of their own. Four index lookups, whatever the size of the database, so a screen
+        can poll it every few seconds and notice what another process wrote.
+        """
+        with read_session(self.engine) as session:
+            return (
+                session.scalar(select(func.max(AuditEvent.id))) or 0,
+                session.scalar(select(func.max(Ticket.id))) or 0,
+                session.scalar(select(func.max(OutboxJob.id))) or 0,
+                session.scalar(
+                    select(func.count(OutboxJob.id)).where(OutboxJob.status != "pending")
+                )
+                or 0,
+            )
+
+    def spaces(self) -> list[tuple[str, str]]:
+        """Every space by name, with this user's role in it."""
+        with read_session(self.engine) as session:
+            return [
+                (space.name, role_of(session, space, self.user))
+                for space in session.scalars(select(Space).order_by(Space.name))
+            ]
+
     # Actions -------------------------------------------------------------------------------
 
     def close(self, case_id: int, *, now: datetime, reason: str = "") -> CaseSummary:
@@ -485,6 +605,16 @@ _ORDERS = {
     "oldest": (Case.created_at, Case.id),
     "id": (Case.id.desc(),),
 }
+
+#: Orders of the paged queries; keyset paging follows the first two.
+PAGE_ORDERS = ("created", "rating", "progress")
+KEYSET_ORDERS = ("created", "rating")
+#: Most severe first; an unknown or missing severity sorts with "none".
+RATING_RANKS = {"critical": 0, "high": 1, "medium": 2, "low": 3, "none": 4}
+
+
+def _rating_rank(severity):  # type: ignore[no-untyped-def]
+    return sql_case(RATING_RANKS, value=func.lower(severity), else_=len(RATING_RANKS))
 
 
 def _escape_like(text: str) -> str:

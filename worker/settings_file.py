@@ -140,7 +140,8 @@ def _plan(name: str, block: dict[str, Any], lines: _LineFinder) -> SpacePlan:
     for user, role in _table(block.get("members", {}), f"{where}.members", lines).items():
         if role not in ROLES or not user.strip() or not user.isprintable():
             raise SettingsFileError(
-                f"line {lines.find(user, f'{where}.members')}: member {user!r} needs a role: {', '.join(ROLES)}"
+                f"line {lines.find(user, f'{where}.members')}: member {user!r} needs a role:"
+                f" {', '.join(ROLES)}"
             )
         plan.members[user] = role
     integrations = block.get("integrations", [])
@@ -149,12 +150,13 @@ def _plan(name: str, block: dict[str, Any], lines: _LineFinder) -> SpacePlan:
             f"line {lines.find('integrations', where)}: integrations must be [[...]] tables"
         )
     seen: set[str] = set()
+    header = f"{where}.integrations"
     for index, entry in enumerate(integrations):
-        header = f"{where}.integrations"
         integration = _integration(entry, lambda key, i=index: lines.find(key, header, i))
         if integration["name"] in seen:
             raise SettingsFileError(
-                f"line {lines.find('name', header, index)}: two integrations named {integration['name']!r}"
+                f"line {lines.find('name', header, index)}:"
+                f" two integrations named {integration['name']!r}"
             )
         seen.add(integration["name"])
         plan.integrations.append(integration)

@@ -1,0 +1,91 @@
+"""The worker loop: interval from config, survives a briefly locked database, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+from tests.conftest import PROJECT_ROOT
+from tests.native import native
+
+
+def _start_worker(db_path, tmp_path, *extra: str) -> subprocess.Popen:
+    config = tmp_path / "casedesk.toml"
+    config.write_text("worker_interval_seconds = 0.2\n")
+    env = {
+        **os.environ,
+        "CASEDESK_USER": "alice",
+        "HOME": str(tmp_path),
+        "CASEDESK_CONFIG": str(config),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "casedesk.cli", "--db", f"sqlite:///{db_path}", "worker", *extra],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _pending_case(cli, db_url) -> None:
+    cli.ok("--ingest", "-", "--at", "2026-03-01T00:00:00Z", stdin=native({"h": {"ssh": "pass"}}))
+    cli.ok("--ingest", "-", "--at", "2026-03-01T01:00:00Z", stdin=native({"h": {"ssh": "fail"}}))
+
+
+def _status(db_path) -> str:
+    with sqlite3.connect(db_path) as connection:
+        return connection.execute('SELECT status FROM "case"').fetchone()[0]
+
+
+def test_worker_loop_finalizes_and_stops_cleanly_on_sigterm(cli, db_url, tmp_path):
+    _pending_case(cli, db_url)
+    db_path = tmp_path / "casedesk.db"
+    worker = _start_worker(db_path, tmp_path)  # real clock: 2026-12 is long past the window
+    deadline = time.monotonic() + 20
+    while _status(db_path) != "open" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _status(db_path) == "open"
+    worker.send_signal(signal.SIGTERM)
+    _, err = worker.communicate(timeout=20)
+    assert worker.returncode == 0, err
+    assert "casedesk worker: every 0.2 s" in err
+    assert "stopped after" in err and "Traceback" not in err
+
+
+def test_worker_loop_survives_a_briefly_locked_database(cli, db_url, tmp_path):
+    _pending_case(cli, db_url)
+    db_path = tmp_path / "casedesk.db"
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    worker = _start_worker(db_path, tmp_path)
+    time.sleep(1.5)
+    assert worker.poll() is None, worker.communicate()
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    deadline = time.monotonic() + 20
+    while _status(db_path) != "open" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _status(db_path) == "open"
+    worker.send_signal(signal.SIGINT)
+    _, err = worker.communicate(timeout=20)
+    assert worker.returncode == 0, err
+    assert "database is locked" not in err
+
+
+def test_worker_once_with_at_is_deterministic(cli, db_url):
+    _pending_case(cli, db_url)
+    assert cli.ok("worker", "--once", "--at", "2026-03-01T04:59:00Z", "--json").json() == {
+        "cases": {"created": 0, "joined": 0, "finalized": 0, "closed": 0}
+    }
+    assert (
+        cli.ok(
+            "worker", "--once", "--at", datetime(2026, 3, 1, 5, tzinfo=UTC).isoformat(), "--json"
+        ).json()["cases"]["finalized"]
+        == 1
+    )
