@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -27,8 +27,9 @@ from store.spaces import SpaceNameError
 from worker.admin_service import MemberError
 from worker.case_service import STATUS_FILTERS
 from worker.cases import CaseError
-from worker.due import Dispatcher
-from worker.settings_file import SettingsFileError
+from worker.dispatch import Dispatcher
+from worker.integration_service import IntegrationError
+from worker.settings_file import INTEGRATION_KINDS, SettingsFileError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -44,7 +45,9 @@ class Context:
     now: datetime
     database_url: str
     worker_interval: float = 30.0
+    worker_lease: float = 120.0
     _engine: Engine | None = None
+    _dispatcher: Dispatcher | None = None
 
     def engine(self) -> Engine:
         """The migrated engine, opened on first use (``--help`` never touches a database)."""
@@ -53,9 +56,11 @@ class Context:
             upgrade(self._engine)
         return self._engine
 
-    def dispatcher(self) -> Dispatcher | None:
-        """What sends due ticket jobs (none until an integration exists)."""
-        return None
+    def dispatcher(self) -> Dispatcher:
+        """What sends due ticket jobs (one per process)."""
+        if self._dispatcher is None:
+            self._dispatcher = Dispatcher(lease=timedelta(seconds=self.worker_lease))
+        return self._dispatcher
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cases_parser(commands)
     _members_parser(commands)
     _settings_parser(commands)
+    _integrations_parser(commands)
     return parser
 
 
@@ -179,6 +185,46 @@ def _settings_parser(commands) -> None:  # type: ignore[no-untyped-def]
     imp.add_argument("file", metavar="FILE.toml")
 
 
+def _integrations_parser(commands) -> None:  # type: ignore[no-untyped-def]
+    integrations = commands.add_parser("integrations", help="ticket systems of a space")
+    sub = integrations.add_subparsers(dest="integrations_command", metavar="ACTION", required=True)
+    sub.add_parser(
+        "list", parents=[_shared()], help="integrations and where their tokens come from"
+    )
+    add = sub.add_parser(
+        "add", parents=[_shared()], help="add or change an integration (editor/owner)"
+    )
+    add.add_argument("name")
+    add.add_argument("--kind", required=True, choices=INTEGRATION_KINDS)
+    add.add_argument("--url", help="Jira host, GitHub Enterprise / GitLab base URL, webhook URL")
+    add.add_argument("--flavor", choices=("cloud", "datacenter"), help="Jira only")
+    add.add_argument("--email", help="Jira Cloud: the account the API token belongs to")
+    token = add.add_mutually_exclusive_group()
+    token.add_argument("--token-env", metavar="VAR", help="environment variable holding the token")
+    token.add_argument("--token-file", metavar="PATH", help="file (mode 0600) holding the token")
+    add.add_argument(
+        "--project", help="Jira project key / owner/repo / GitLab project / e-mail recipient"
+    )
+    add.add_argument("--issue-type", help="Jira issue type (default Task)")
+    add.add_argument("--drift-destination", help="where drift tickets go (default: --project)")
+    add.add_argument(
+        "--no-auto-close-tickets", action="store_true", help="leave tickets open when cases close"
+    )
+    add.add_argument("--no-drift-tickets", action="store_true", help="no tickets for drift cases")
+    add.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="kind-specific option (e-mail: host, port, security, from_address, username, "
+        "password_env, directory; webhook: secret_env; jira: close_transition)",
+    )
+    remove = sub.add_parser("remove", parents=[_shared()], help="remove an integration")
+    remove.add_argument("name")
+    test = sub.add_parser("test", parents=[_shared()], help="check credentials and destination")
+    test.add_argument("name")
+
+
 def _case_id(text: str) -> int:
     try:
         value = int(text.lstrip("#"))
@@ -210,6 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SettingError,
         SettingsFileError,
         SpaceNameError,
+        IntegrationError,
     ) as error:
         _fail(str(error))
         return EXIT_USAGE
@@ -241,6 +288,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         now=parse_at(args.at),
         database_url=resolve_database_url(args.db, config),
         worker_interval=config.worker_interval_seconds,
+        worker_lease=config.worker_lease_seconds,
     )
     if args.ingest and args.command:
         raise UsageError("--ingest cannot be combined with a command")
@@ -273,6 +321,8 @@ def _handler(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         return commands.members
     if args.command == "settings":
         return commands.settings
+    if args.command == "integrations":
+        return commands.integrations
     return None
 
 

@@ -17,6 +17,7 @@ import orjson
 from casedesk.errors import UsageError, one_line
 from worker.admin_service import AdminService
 from worker.case_service import CaseService, CaseSummary
+from worker.integration_service import IntegrationError, IntegrationService
 from worker.settings_file import export_settings, import_settings
 
 
@@ -201,3 +202,66 @@ def _read_text(name: str) -> str:
         raise UsageError(f"{name}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"{name}: cannot read: {error}") from None
+
+
+# integrations --------------------------------------------------------------------------------
+
+
+def integrations(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    service = IntegrationService(context.engine(), context.user)
+    command = args.integrations_command
+    if command == "add":
+        changed = service.save(args.space, _integration_entry(args), now=context.now)
+        print(f"Integration {one_line(args.name)} saved" + ("." if changed else " (unchanged)."))
+    elif command == "remove":
+        service.remove(args.space, args.name, now=context.now)
+        print(f"Removed integration {one_line(args.name)}.")
+    elif command == "test":
+        try:
+            print(one_line(service.test(args.space, args.name)))
+        except IntegrationError as error:  # the check ran and failed: exit 1, not a usage error
+            print(f"casedesk: {one_line(str(error))}", file=sys.stderr)
+            return 1
+    elif args.json:
+        _print_json([row.as_json() for row in service.list(args.space)])
+    else:
+        rows = service.list(args.space)
+        if not rows:
+            print("No integrations. Add one: casedesk integrations add NAME --kind jira ...")
+        for row in rows:
+            flags = "auto-close" if row.auto_close_tickets else "keep-open"
+            flags += ", drift tickets" if row.create_drift_tickets else ""
+            destination = one_line(row.drift_destination or row.project)
+            print(
+                f"{one_line(row.name):16} {row.kind:8} {destination:24}"
+                f" token from {one_line(row.token_source)}; {flags}"
+            )
+    return 0
+
+
+def _integration_entry(args: argparse.Namespace) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": args.name, "kind": args.kind}
+    for option in (
+        "url",
+        "flavor",
+        "email",
+        "token_env",
+        "token_file",
+        "project",
+        "issue_type",
+        "drift_destination",
+    ):
+        value = getattr(args, option)
+        if value is not None:
+            entry[option] = value
+    entry["auto_close_tickets"] = not args.no_auto_close_tickets
+    entry["create_drift_tickets"] = not args.no_drift_tickets
+    options: dict[str, Any] = {}
+    for pair in args.option:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise UsageError(f"--option {pair!r}: write KEY=VALUE")
+        options[key.strip()] = int(value) if value.isdigit() else value
+    if options:
+        entry["options"] = options
+    return entry

@@ -27,6 +27,8 @@ class InstallConfig:
     database_url: str | None = None
     user: str | None = None
     worker_interval_seconds: float = 30.0
+    # How long a claimed ticket job stays with one worker before another may take it over.
+    worker_lease_seconds: float = 120.0
     spaces: dict[str, Any] | None = None  # a [spaces…] block applied when the database is created
 
 
@@ -34,6 +36,7 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "database_url": (str,),
     "user": (str,),
     "worker_interval_seconds": (int, float),
+    "worker_lease_seconds": (int, float),
     "spaces": (dict,),
 }
 
@@ -58,8 +61,9 @@ def load_config(path: str | None) -> InstallConfig:
         if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(f"config {path}: {key} must be {expected[0].__name__}")
         values[key] = value
-    if values.get("worker_interval_seconds", 30) <= 0:
-        raise ConfigError(f"config {path}: worker_interval_seconds must be positive")
+    for key in ("worker_interval_seconds", "worker_lease_seconds"):
+        if values.get(key, 1) <= 0:
+            raise ConfigError(f"config {path}: {key} must be positive")
     return InstallConfig(**values)
 
 

@@ -152,7 +152,7 @@ def _plan(name: str, block: dict[str, Any], lines: _LineFinder) -> SpacePlan:
     seen: set[str] = set()
     header = f"{where}.integrations"
     for index, entry in enumerate(integrations):
-        integration = _integration(entry, lambda key, i=index: lines.find(key, header, i))
+        integration = validate_integration(entry, lambda key, i=index: lines.find(key, header, i))
         if integration["name"] in seen:
             raise SettingsFileError(
                 f"line {lines.find('name', header, index)}:"
@@ -171,7 +171,8 @@ def _table(value: object, where: str, lines: _LineFinder) -> dict[str, Any]:
     return value
 
 
-def _integration(entry: object, line_of) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def validate_integration(entry: object, line_of) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Check one integration table; ``line_of(key)`` says where a key is, for messages."""
     if not isinstance(entry, dict):
         raise SettingsFileError(f"line {line_of('integrations')}: an integration must be a table")
     result: dict[str, Any] = {}
@@ -237,7 +238,7 @@ def import_settings(engine: Engine, text: str, *, user: str, now: datetime) -> i
                 require(session, space, user, "owner", "changing members")
                 changes += _apply_members(session, space, plan.members, user, now)
             for entry in plan.integrations:
-                changes += _apply_integration(session, space, entry, user, now)
+                changes += apply_integration(session, space, entry, user, now)
     return changes
 
 
@@ -274,7 +275,7 @@ def _apply_members(
     return changes
 
 
-def _apply_integration(
+def apply_integration(
     session: Session, space: Space, entry: dict[str, Any], actor: str, now: datetime
 ) -> int:
     row = session.scalar(
