@@ -45,7 +45,7 @@ class Context:
     now: datetime
     database_url: str
     worker_interval: float = 30.0
-    worker_lease: float = 120.0
+    worker_lease: float = 300.0
     _engine: Engine | None = None
     _dispatcher: Dispatcher | None = None
 

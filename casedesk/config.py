@@ -28,7 +28,7 @@ class InstallConfig:
     user: str | None = None
     worker_interval_seconds: float = 30.0
     # How long a claimed ticket job stays with one worker before another may take it over.
-    worker_lease_seconds: float = 120.0
+    worker_lease_seconds: float = 300.0
     spaces: dict[str, Any] | None = None  # a [spaces…] block applied when the database is created
 
 

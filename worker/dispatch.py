@@ -49,8 +49,9 @@ from worker.ticket_clients import IntegrationSettings, build_client
 
 log = logging.getLogger("casedesk.dispatch")
 
-LEASE = timedelta(minutes=2)
-BATCH = 200
+LEASE = timedelta(minutes=5)
+BATCH = 200  # due jobs looked at per claim
+ROUND_PER_CONNECTION = 8  # jobs claimed per connection an integration may use
 BACKOFF_BASE = 30.0  # seconds before the first retry when the tracker gave no hint
 BACKOFF_CAP = 3600.0
 
@@ -112,17 +113,16 @@ class Dispatcher:
         return self.dispatch(engine, now)
 
     def dispatch(self, engine: Engine, now: datetime) -> DispatchCounts:
-        """Perform every job due at ``now`` (one batch); returns what happened."""
+        """Perform every job due at ``now``, a small batch per integration at a time, so that a
+        claimed job is always performed well within its lease; returns what happened."""
         counts = DispatchCounts()
-        claimed = self._claim(engine, now)
-        if not claimed:
-            return counts
-        groups: dict[int, list[Claimed]] = {}
-        for job in claimed:
-            groups.setdefault(job.integration.id, []).append(job)
-        with ThreadPoolExecutor(max_workers=max(1, len(groups))) as outer:
-            for jobs in groups.values():
-                outer.submit(self._run_group, engine, now, jobs, counts)
+        while claimed := self._claim(engine, now):
+            groups: dict[int, list[Claimed]] = {}
+            for job in claimed:
+                groups.setdefault(job.integration.id, []).append(job)
+            with ThreadPoolExecutor(max_workers=len(groups)) as outer:
+                for jobs in groups.values():
+                    outer.submit(self._run_group, engine, now, jobs, counts)
         return counts
 
     # Claim -----------------------------------------------------------------------------------
@@ -141,14 +141,17 @@ class Dispatcher:
                 .with_for_update(skip_locked=True)
             ).all()
             claimed = []
-            per_integration: dict[int, int] = {}
+            limits: dict[int, int] = {}
             for job in jobs:
-                claim = self._describe(session, job)
-                # A paced integration gets only what it can send well within the lease.
-                taken = per_integration.get(job.integration_id, 0)
-                if taken >= self._claim_limit(claim.integration):
+                if job.integration_id not in limits:
+                    integration = session.get(Integration, job.integration_id)
+                    limits[job.integration_id] = self._claim_limit(
+                        IntegrationSettings.from_row(integration)
+                    )
+                if limits[job.integration_id] <= 0:
                     continue
-                per_integration[job.integration_id] = taken + 1
+                limits[job.integration_id] -= 1
+                claim = self._describe(session, job)
                 job.lease_until = now + self.lease
                 job.leased_by = self.worker_id
                 job.attempts += 1
@@ -160,9 +163,12 @@ class Dispatcher:
             return claimed
 
     def _claim_limit(self, integration: IntegrationSettings) -> int:
-        if integration.min_interval <= 0:
-            return BATCH
-        return max(1, int(self.lease.total_seconds() / (2 * integration.min_interval)))
+        """Jobs one round claims for an integration: a few per connection, and for a paced
+        integration no more than it can send in half a lease."""
+        limit = integration.concurrency * ROUND_PER_CONNECTION
+        if integration.min_interval > 0:
+            limit = min(limit, int(self.lease.total_seconds() / (2 * integration.min_interval)))
+        return max(1, limit)
 
     def _describe(self, session, job: OutboxJob) -> Claimed:  # type: ignore[no-untyped-def]
         case = session.get(Case, job.case_id)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -85,6 +86,7 @@ class FakeTrackers(TrackerState):
     def __init__(self, *, token: str = TOKEN, jira_email: str = JIRA_EMAIL) -> None:
         super().__init__(token=token, jira_email=jira_email)
         self.spec_violations: list[str] = []
+        self.latency = 0.0  # seconds between doing a request's work and answering it
         self.stopping = threading.Event()
         self._faults: list[Fault] = []
         self._spec = JiraSpec()
@@ -210,6 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
             body,
         )
         fault, reply = fake.receive(request)
+        if fake.latency:
+            time.sleep(fake.latency)  # the work is done; the answer takes a while (crash tests)
         if fault is not None and fault.kind == "hang":
             fake.stopping.wait(HANG_SECONDS)  # the work is done; the answer never comes
             reply = None
