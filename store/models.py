@@ -8,6 +8,7 @@ from a known good state to a bad one (DESIGN.md rules 1-4).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
@@ -24,12 +25,15 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store; use an aware UTC time")
-        return value.astimezone(UTC).replace(tzinfo=None)
+        value = value.astimezone(UTC)
+        # SQLite keeps text without a zone; PostgreSQL's timestamptz needs the zone, or it
+        # would read a naive value in the session's time zone.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
         if value is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.access import PermissionDenied, is_owner_anywhere
@@ -43,12 +44,24 @@ def get_or_create_space(session: Session, *, name: str, user: str, now: datetime
     if not first and not is_owner_anywhere(session, user):
         raise PermissionDenied(f"creating space {name!r} needs the owner role in some space")
     space = Space(name=name, created_at=now, created_by=user)
-    session.add(space)
-    session.flush()
+    try:
+        with session.begin_nested():  # another process may be creating it right now
+            session.add(space)
+            session.flush()
+    except IntegrityError:
+        existing = find_space(session, name)
+        assert existing is not None, "space vanished after a unique violation"
+        return existing
     session.add(SpaceSettings(space_id=space.id))
     session.add(Member(space_id=space.id, user=user, role="owner"))
     session.flush()
     return space
+
+
+def lock_space(session: Session, space_id: int) -> None:
+    """Serialize the writers of one space's drift and cases (PostgreSQL row lock; on SQLite
+    the write transaction is already exclusive). Always taken first, so no deadlock cycle."""
+    session.execute(select(Space.id).where(Space.id == space_id).with_for_update())
 
 
 def require_space(session: Session, name: str) -> Space:

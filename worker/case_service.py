@@ -27,7 +27,7 @@ from store.models import (
     Space,
     Ticket,
 )
-from store.spaces import DEFAULT_SPACE, find_space
+from store.spaces import DEFAULT_SPACE, find_space, lock_space
 from worker.cases import CaseError, case_title, close_case, progress
 from worker.drift import GOOD_STATUSES
 from worker.outbox import queue_create_tickets
@@ -425,6 +425,8 @@ class CaseService:
             space = session.get(Space, case.space_id)
             assert space is not None
             require(session, space, self.user, "editor", "closing a case")
+            lock_space(session, space.id)
+            session.refresh(case)  # it may have closed while we waited for the lock
             close_case(session, case, actor=self.user, reason=reason or "closed by hand", now=now)
             return self._summaries(session, [case])[0]
 
@@ -444,6 +446,7 @@ class CaseService:
         with write_session(self.engine) as session:
             space_row = resolve_space(session, space)
             require(session, space_row, self.user, "editor", "creating a case")
+            lock_space(session, space_row.id)
             findings = _lookup(session, Finding, space_row.id, finding_keys, "finding")
             assets = _lookup(session, Asset, space_row.id, asset_keys, "asset")
             if integration is not None:

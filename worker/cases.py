@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from store.models import AuditEvent, Case, CaseItem, Finding
 from store.settings import load_settings
+from store.spaces import lock_space
 from worker.outbox import queue_close_tickets, queue_create_tickets
 
 ACTIVE = ("pending", "open", "error")  # statuses whose items still follow the scans
@@ -250,16 +251,27 @@ def finalize_due(session: Session, now: datetime) -> int:
     Rows are locked with SKIP LOCKED (PostgreSQL) so that workers racing each other each take
     different cases; on SQLite the write transaction is already exclusive.
     """
-    due = session.scalars(
-        select(Case)
+    finalized = 0
+    spaces = session.scalars(
+        select(Case.space_id)
         .where(Case.status == "pending", Case.window_closes_at <= now)
-        .order_by(Case.window_closes_at, Case.id)
-        .with_for_update(skip_locked=True)
+        .distinct()
     ).all()
-    for case in due:
-        _finalize(session, case, now)
+    for space_id in spaces:
+        lock_space(session, space_id)
+        due = session.scalars(
+            select(Case)
+            .where(
+                Case.space_id == space_id, Case.status == "pending", Case.window_closes_at <= now
+            )
+            .order_by(Case.window_closes_at, Case.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for case in due:
+            _finalize(session, case, now)
+        finalized += len(due)
     session.flush()
-    return len(due)
+    return finalized
 
 
 def auto_close(session: Session, now: datetime, case_ids: Iterable[int] | None = None) -> int:
@@ -272,12 +284,16 @@ def auto_close(session: Session, now: datetime, case_ids: Iterable[int] | None =
             return 0
         query = query.where(Case.id.in_(ids))
     closed = 0
-    settings_by_space: dict[int, bool] = {}
-    for case in session.scalars(query.order_by(Case.id).with_for_update(skip_locked=True)).all():
-        if case.space_id not in settings_by_space:
-            settings = load_settings(session, case.space_id)
-            settings_by_space[case.space_id] = settings.auto_close_cases_when_fixed
-        if settings_by_space[case.space_id]:
+    spaces = session.scalars(query.with_only_columns(Case.space_id).distinct()).all()
+    for space_id in spaces:
+        if not load_settings(session, space_id).auto_close_cases_when_fixed:
+            continue
+        lock_space(session, space_id)  # re-read under the lock: a fix may have just landed
+        for case in session.scalars(
+            query.where(Case.space_id == space_id)
+            .order_by(Case.id)
+            .with_for_update(skip_locked=True)
+        ).all():
             close_case(session, case, actor=AUTOMATIC, reason="every asset is fixed", now=now)
             closed += 1
     return closed

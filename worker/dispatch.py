@@ -45,6 +45,7 @@ from store.models import (
     Space,
     Ticket,
 )
+from store.retry import retrying
 from worker.ticket_clients import IntegrationSettings, build_client
 
 log = logging.getLogger("casedesk.dispatch")
@@ -116,7 +117,7 @@ class Dispatcher:
         """Perform every job due at ``now``, a small batch per integration at a time, so that a
         claimed job is always performed well within its lease; returns what happened."""
         counts = DispatchCounts()
-        while claimed := self._claim(engine, now):
+        while claimed := retrying(lambda: self._claim(engine, now)):
             groups: dict[int, list[Claimed]] = {}
             for job in claimed:
                 groups.setdefault(job.integration.id, []).append(job)
@@ -202,7 +203,7 @@ class Dispatcher:
             client = self.client_factory(settings)
         except TicketError as error:
             for job in jobs:
-                self._record_failure(engine, now, job, error, counts)
+                self._recorded(self._record_failure, engine, now, job, error, counts)
             return
         with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
             for job in jobs:
@@ -219,18 +220,21 @@ class Dispatcher:
         try:
             if job.action == "create":
                 ref = self._create(client, job)
-                self._record_created(engine, now, job, ref, counts)
+                self._recorded(self._record_created, engine, now, job, ref, counts)
             else:
                 if job.ticket is None:
-                    self._record_skipped(engine, now, job, "no ticket to close", counts)
+                    self._recorded(
+                        self._record_skipped, engine, now, job, "no ticket to close", counts
+                    )
                     return
                 client.close(job.destination, job.ticket)
-                self._record_closed(engine, now, job, counts)
+                self._recorded(self._record_closed, engine, now, job, counts)
         except TicketError as error:
-            self._record_failure(engine, now, job, error, counts)
+            self._recorded(self._record_failure, engine, now, job, error, counts)
         except Exception as error:  # a bug in a client must not kill the worker: retry later
             log.exception("ticket job %s failed unexpectedly", job.job_id)
-            self._record_failure(
+            self._recorded(
+                self._record_failure,
                 engine,
                 now,
                 job,
@@ -264,6 +268,11 @@ class Dispatcher:
             self._last_create[integration.id] = time.monotonic()
 
     # Record ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _recorded(record: Callable[..., None], *args: object) -> None:
+        """Record an outcome in its own transaction, again if a concurrent writer failed it."""
+        retrying(lambda: record(*args))
 
     def _job_if_mine(self, session, job: Claimed) -> OutboxJob | None:  # type: ignore[no-untyped-def]
         row = session.get(OutboxJob, job.job_id)

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from integrations.scanners.records import AssetScan, ParsedReport, ReportError
 from store.engine import write_session
 from store.models import Asset, Coverage, DriftEvent, Finding, Report, ResultState, StateChange
-from store.spaces import get_or_create_space
+from store.retry import retrying
+from store.spaces import get_or_create_space, lock_space
 from worker.cases import CaseCounts, apply_drift, apply_fixes
 from worker.drift import AssetChanges, compare, in_kind
 
@@ -129,20 +130,25 @@ def ingest(
     now: datetime,
     progress: ProgressCallback | None = None,
 ) -> IngestOutcome:
-    """Ingest one prepared report, and apply its drift and fixes to cases, in one transaction."""
-    with write_session(engine) as session:
-        outcome = ingest_in_session(
-            session, prepared, space=space, user=user, now=now, progress=progress
-        )
-        if not outcome.duplicate:
-            assert outcome.space_id is not None and outcome.scanned_at is not None
-            outcome.cases = apply_drift(
-                session, outcome.space_id, outcome.drift_pairs, outcome.scanned_at
+    """Ingest one prepared report, and apply its drift and fixes to cases, in one transaction
+    (run again from the start if a concurrent writer made the database fail it)."""
+
+    def attempt() -> IngestOutcome:
+        with write_session(engine) as session:
+            outcome = ingest_in_session(
+                session, prepared, space=space, user=user, now=now, progress=progress
             )
-            outcome.cases.add(
-                apply_fixes(session, outcome.space_id, outcome.fixed_pairs, outcome.scanned_at)
-            )
-        return outcome
+            if not outcome.duplicate:
+                assert outcome.space_id is not None and outcome.scanned_at is not None
+                outcome.cases = apply_drift(
+                    session, outcome.space_id, outcome.drift_pairs, outcome.scanned_at
+                )
+                outcome.cases.add(
+                    apply_fixes(session, outcome.space_id, outcome.fixed_pairs, outcome.scanned_at)
+                )
+            return outcome
+
+    return retrying(attempt)
 
 
 def ingest_in_session(
@@ -165,6 +171,7 @@ def ingest_in_session(
     space_row = get_or_create_space(session, name=space, user=user, now=now)
     space_id = space_row.id
     assert space_id is not None
+    lock_space(session, space_id)  # one writer per space: duplicates and joins stay exact
     scanned_at = parsed.scanned_at or now
     if _is_duplicate(session, space_id, prepared, dated=parsed.scanned_at is not None):
         outcome.duplicate = True

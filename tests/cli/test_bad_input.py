@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from store.engine import make_engine
+from tests.dbdump import dump
 from tests.native import native
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -53,21 +52,6 @@ def _bad_inputs(samples: Path) -> dict[str, tuple[bytes, str]]:
             "status",
         ),
     }
-
-
-def dump(db_url: str) -> dict[str, list]:
-    engine = make_engine(db_url)
-    with engine.connect() as connection:
-        names = [
-            row[0]
-            for row in connection.execute(
-                text("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
-            )
-        ]
-        return {
-            name: sorted(map(tuple, connection.execute(text(f'SELECT * FROM "{name}"'))))
-            for name in names
-        }
 
 
 @pytest.fixture

@@ -244,7 +244,7 @@ def test_entity_expansion_is_refused() -> None:
         parse_report(document.encode(), format="xccdf")
 
 
-def test_many_results_parse_quickly() -> None:
+def test_many_results_parse() -> None:
     body = "".join(_rule_result(f"rule-{number}", "fail") for number in range(100_000))
     report = parse_report(_test_result(NS_11, body).encode())
     assert status_counts(report) == {"fail": 100_000}

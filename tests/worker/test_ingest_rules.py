@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from store.engine import make_engine, read_session
 from store.models import Asset, DriftEvent, Finding, Report, ResultState, StateChange
+from tests.dbdump import dump
 from tests.native import native
 
 T0 = "2026-03-01T08:00:00Z"
@@ -192,7 +193,7 @@ def test_rule_5_older_report_never_moves_state_backwards(cli, db_url):
 
 def test_rule_6_a_report_is_ingested_in_one_transaction(cli, db_url, monkeypatch):
     ingest(cli, native({"h1": {"a": "pass"}}, scanned_at=T0))
-    before = _dump(db_url)
+    before = dump(db_url)
 
     from worker import ingest as ingest_module
 
@@ -205,19 +206,4 @@ def test_rule_6_a_report_is_ingested_in_one_transaction(cli, db_url, monkeypatch
     )
     assert run.code == 1
     assert run.stderr == "casedesk: internal error (RuntimeError): disk on fire\n"
-    assert _dump(db_url) == before
-
-
-def _dump(db_url: str) -> dict[str, list]:
-    engine = make_engine(db_url)
-    with engine.connect() as connection:
-        tables = [
-            row[0]
-            for row in connection.execute(
-                text("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
-            )
-        ]
-        return {
-            name: sorted(map(tuple, connection.execute(text(f'SELECT * FROM "{name}"'))))
-            for name in tables
-        }
+    assert dump(db_url) == before

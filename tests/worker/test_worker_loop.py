@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
+from store.engine import make_engine, read_session
+from store.models import Case, Space
 from tests.conftest import PROJECT_ROOT
 from tests.native import native
 
 
-def _start_worker(db_path, tmp_path, *extra: str) -> subprocess.Popen:
+def _start_worker(db_url: str, tmp_path, *extra: str) -> subprocess.Popen:
     config = tmp_path / "casedesk.toml"
     config.write_text("worker_interval_seconds = 0.2\n")
     env = {
@@ -24,7 +27,7 @@ def _start_worker(db_path, tmp_path, *extra: str) -> subprocess.Popen:
         "CASEDESK_CONFIG": str(config),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "casedesk.cli", "--db", f"sqlite:///{db_path}", "worker", *extra],
+        [sys.executable, "-m", "casedesk.cli", "--db", db_url, "worker", *extra],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -38,19 +41,21 @@ def _pending_case(cli, db_url) -> None:
     cli.ok("--ingest", "-", "--at", "2026-03-01T01:00:00Z", stdin=native({"h": {"ssh": "fail"}}))
 
 
-def _status(db_path) -> str:
-    with sqlite3.connect(db_path) as connection:
-        return connection.execute('SELECT status FROM "case"').fetchone()[0]
+def _status(db_url: str) -> str:
+    engine = make_engine(db_url)
+    with read_session(engine) as session:
+        status = session.scalar(select(Case.status))
+    engine.dispose()
+    return status
 
 
 def test_worker_loop_finalizes_and_stops_cleanly_on_sigterm(cli, db_url, tmp_path):
     _pending_case(cli, db_url)
-    db_path = tmp_path / "casedesk.db"
-    worker = _start_worker(db_path, tmp_path)  # real clock: 2026-12 is long past the window
+    worker = _start_worker(db_url, tmp_path)  # real clock: 2026-12 is long past the window
     deadline = time.monotonic() + 20
-    while _status(db_path) != "open" and time.monotonic() < deadline:
+    while _status(db_url) != "open" and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _status(db_path) == "open"
+    assert _status(db_url) == "open"
     worker.send_signal(signal.SIGTERM)
     _, err = worker.communicate(timeout=20)
     assert worker.returncode == 0, err
@@ -60,18 +65,21 @@ def test_worker_loop_finalizes_and_stops_cleanly_on_sigterm(cli, db_url, tmp_pat
 
 def test_worker_loop_survives_a_briefly_locked_database(cli, db_url, tmp_path):
     _pending_case(cli, db_url)
-    db_path = tmp_path / "casedesk.db"
-    blocker = sqlite3.connect(db_path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-    worker = _start_worker(db_path, tmp_path)
+    engine = make_engine(db_url)
+    blocker = engine.connect()
+    # Another process holds the write lock (SQLite: BEGIN IMMEDIATE, from the engine) or the
+    # space row (PostgreSQL), as a long ingest would.
+    blocker.execute(select(Space.id).with_for_update())
+    worker = _start_worker(db_url, tmp_path)
     time.sleep(1.5)
     assert worker.poll() is None, worker.communicate()
-    blocker.execute("ROLLBACK")
+    assert _status(db_url) == "pending"
+    blocker.rollback()
     blocker.close()
     deadline = time.monotonic() + 20
-    while _status(db_path) != "open" and time.monotonic() < deadline:
+    while _status(db_url) != "open" and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _status(db_path) == "open"
+    assert _status(db_url) == "open"
     worker.send_signal(signal.SIGINT)
     _, err = worker.communicate(timeout=20)
     assert worker.returncode == 0, err
