@@ -8,9 +8,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x63617365  # "case": the advisory lock key every casedesk migration takes
 
 
 def alembic_config() -> Config:
@@ -37,6 +38,10 @@ def upgrade(engine: Engine, revision: str = "head") -> bool:
         return False
     config = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several hosts may start at once on a new database: one migrates, the others wait
+            # and then find nothing left to do. (SQLite's write transaction already does this.)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     return True
