@@ -19,17 +19,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from integrations.scanners import parse_report  # noqa: E402
-from store.engine import make_engine, read_session, write_session  # noqa: E402
-from store.migrate import upgrade  # noqa: E402
-from store.models import Integration, OutboxJob  # noqa: E402
-from store.settings import change_setting  # noqa: E402
-from store.spaces import get_or_create_space  # noqa: E402
-from tests.fakes.tracker_state import TOKEN  # noqa: E402
-from tests.fakes.trackers import FakeTrackers  # noqa: E402
-from tests.native import native  # noqa: E402
-from worker.dispatch import Dispatcher  # noqa: E402
-from worker.ingest import ingest, prepare  # noqa: E402
+from integrations.scanners import parse_report
+from store.engine import make_engine, read_session, write_session
+from store.migrate import upgrade
+from store.models import Integration, OutboxJob
+from store.settings import change_setting
+from store.spaces import get_or_create_space
+from tests.fakes.tracker_state import TOKEN
+from tests.fakes.trackers import FakeTrackers
+from tests.native import native
+from worker.dispatch import Dispatcher
+from worker.ingest import ingest, prepare
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from store.models import AuditEvent, Case, CaseItem, Finding
@@ -103,7 +103,11 @@ def _audit(
 def apply_drift(
     session: Session, space_id: int, drift: Iterable[tuple[int, int]], at: datetime
 ) -> CaseCounts:
-    """Rule 7 for each (asset id, finding id) that drifted at ``at``."""
+    """Rule 7 for each (asset id, finding id) that drifted at ``at``.
+
+    Works in bulk (a fleet rescan can drift thousands of results at once): decide in memory,
+    then insert cases, items and history with one statement per table.
+    """
     counts = CaseCounts()
     drift = list(dict.fromkeys(drift))
     settings = load_settings(session, space_id)
@@ -111,56 +115,151 @@ def apply_drift(
         return counts
     finding_ids = sorted({finding_id for _, finding_id in drift})
     tracked = _active_items(session, space_id, finding_ids)
-    pending = _open_windows(session, space_id, finding_ids, at)
+    pending = {
+        finding: case.id
+        for finding, case in _open_windows(session, space_id, finding_ids, at).items()
+    }
     window = timedelta(hours=settings.aggregation_window_hours)
-    touched: set[int] = set()
+    history: list[dict[str, object]] = []
+    joins: list[tuple[int, int, int]] = []  # (case id, asset id, finding id) into existing cases
+    new_cases: list[list[tuple[int, int]]] = []  # the (asset, finding) pairs of each new case
+    new_case_of: dict[int, int] = {}  # finding → index into new_cases (aggregating windows)
     for asset_id, finding_id in drift:
         item = tracked.get((asset_id, finding_id))
         if item is not None:
             # A regression inside a case that still tracks this pair: its progress goes down.
             if item.status == "fixed":
                 item.status, item.fixed_at = "open", None
-                _audit(session, _case(session, item.case_id), "regression", at, asset_id=asset_id)
+                history.append(_event(space_id, item.case_id, "regression", at, asset_id=asset_id))
             continue
-        case = pending.get(finding_id)
-        if case is None:
-            case = Case(
-                space_id=space_id,
-                kind="drift",
-                status="pending",
-                finding_id=finding_id,
-                title="",
-                created_at=at,
-                updated_at=at,
-                window_closes_at=at + window,
-            )
-            session.add(case)
-            session.flush()
-            _audit(session, case, "created", at, detail="drift case")
-            counts.created += 1
-            if window:
-                pending[finding_id] = case
-        else:
+        tracked[(asset_id, finding_id)] = _SEEN
+        if finding_id in pending:
+            joins.append((pending[finding_id], asset_id, finding_id))
             counts.joined += 1
-        item = CaseItem(
-            case_id=case.id, asset_id=asset_id, finding_id=finding_id, status="open", added_at=at
+        elif window and finding_id in new_case_of:
+            new_cases[new_case_of[finding_id]].append((asset_id, finding_id))
+            counts.joined += 1
+        else:
+            if window:
+                new_case_of[finding_id] = len(new_cases)
+            new_cases.append([(asset_id, finding_id)])
+            counts.created += 1
+    case_ids = _insert_cases(session, space_id, [pairs[0][1] for pairs in new_cases], at, window)
+    for case_id, pairs in zip(case_ids, new_cases, strict=True):
+        history.append(_event(space_id, case_id, "created", at, detail="drift case"))
+        joins.extend((case_id, asset_id, finding_id) for asset_id, finding_id in pairs)
+    if joins:
+        session.execute(
+            insert(CaseItem),
+            [
+                {"case_id": c, "asset_id": a, "finding_id": f, "status": "open", "added_at": at}
+                for c, a, f in joins
+            ],
         )
-        session.add(item)
-        tracked[(asset_id, finding_id)] = item
-        _audit(session, case, "drift", at, asset_id=asset_id)
-        touched.add(case.id)
-        if not window:
-            # "No aggregation": one case per (asset, drift), finalized at once.
-            session.flush()
+        history.extend(_event(space_id, c, "drift", at, asset_id=a) for c, a, _ in joins)
+    if history:
+        session.execute(insert(AuditEvent), history)
+    session.flush()
+    touched = sorted({case_id for case_id, _, _ in joins})
+    if window:
+        _retitle_pending(session, touched, at)
+    else:
+        # "No aggregation": one case per (asset, drift), finalized at once.
+        for case in session.scalars(select(Case).where(Case.id.in_(case_ids))):
             _finalize(session, case, at)
             counts.finalized += 1
-    session.flush()
-    for case_id in touched:
-        case = _case(session, case_id)
-        if case.status == "pending":
-            case.title = _title_for(session, case)
-            case.updated_at = at
     return counts
+
+
+#: Marks a pair that already got its case in this batch (a report lists each pair once, but
+#: a caller may pass repeats).
+_SEEN = CaseItem(case_id=0, asset_id=0, finding_id=0, status="open")
+
+
+def _event(
+    space_id: int,
+    case_id: int,
+    action: str,
+    at: datetime,
+    *,
+    asset_id: int | None = None,
+    detail: str = "",
+) -> dict[str, object]:
+    return {
+        "space_id": space_id,
+        "case_id": case_id,
+        "asset_id": asset_id,
+        "at": at,
+        "actor": AUTOMATIC,
+        "action": action,
+        "detail": detail,
+    }
+
+
+def _insert_cases(
+    session: Session, space_id: int, finding_ids: list[int], at: datetime, window: timedelta
+) -> list[int]:
+    """Insert one pending drift case per finding id (in order); returns their ids."""
+    if not finding_ids:
+        return []
+    rows = [
+        {
+            "space_id": space_id,
+            "kind": "drift",
+            "status": "pending",
+            "finding_id": finding_id,
+            "title": "",
+            "notes": "",
+            "created_at": at,
+            "updated_at": at,
+            "window_closes_at": at + window,
+            "close_reason": "",
+            "error_message": "",
+        }
+        for finding_id in finding_ids
+    ]
+    result = session.execute(insert(Case).returning(Case.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
+
+
+def _retitle_pending(session: Session, case_ids: list[int], at: datetime) -> None:
+    """Pending cases show their title as it stands ("… on 3 assets") while they collect."""
+    if not case_ids:
+        return
+    updates = []
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start : start + 500]
+        rows = session.execute(
+            select(
+                Case.id,
+                Finding.kind,
+                Finding.key,
+                Finding.title,
+                Finding.severity,
+                func.count(func.distinct(CaseItem.asset_id)),
+            )
+            .join(Finding, Finding.id == Case.finding_id)
+            .join(CaseItem, CaseItem.case_id == Case.id)
+            .where(Case.id.in_(chunk), Case.status == "pending")
+            .group_by(Case.id, Finding.kind, Finding.key, Finding.title, Finding.severity)
+        )
+        for case_id, kind, key, title, severity, assets in rows:
+            updates.append(
+                {
+                    "case_id": case_id,
+                    "new_title": case_title(
+                        kind=kind, key=key, title=title, severity=severity, assets=assets
+                    ),
+                }
+            )
+    if updates:
+        session.execute(
+            update(Case.__table__)
+            .where(Case.__table__.c.id == bindparam("case_id"))
+            .values(title=bindparam("new_title"), updated_at=at),
+            updates,
+        )
+    session.expire_all()  # the ORM copies of these cases are stale now
 
 
 def apply_fixes(
