@@ -15,7 +15,6 @@ from store.engine import read_session, write_session
 from store.models import AuditEvent, Integration
 from worker.case_service import resolve_space
 from worker.settings_file import SettingsFileError, apply_integration, validate_integration
-from worker.ticket_clients import IntegrationSettings, build_client
 
 
 class IntegrationError(ValueError):
@@ -95,6 +94,9 @@ class IntegrationService:
 
     def test(self, space: str | None, name: str) -> str:
         """Check credentials and destination; returns what was checked, raises IntegrationError."""
+        # The ticket clients (httpx, ssl, smtplib) load only when one is used: app start-up.
+        from worker.ticket_clients import IntegrationSettings, build_client
+
         with read_session(self.engine) as session:
             settings = IntegrationSettings.from_row(self._row(session, space, name))
         destination = settings.drift_destination or settings.project

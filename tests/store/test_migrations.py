@@ -11,7 +11,14 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from store.engine import make_engine
-from store.migrate import alembic_config, current_revision, head_revision, upgrade
+from store.migrate import (
+    HEAD_REVISION,
+    alembic_config,
+    current_revision,
+    head_revision,
+    is_at_head,
+    upgrade,
+)
 
 
 def test_creates_a_database_from_nothing(db_url):
@@ -38,8 +45,23 @@ def test_creates_a_database_from_nothing(db_url):
 
 def test_upgrading_an_up_to_date_database_changes_nothing(db_url):
     engine = make_engine(db_url)
+    assert is_at_head(engine) is False  # nothing there yet
     upgrade(engine)
+    assert is_at_head(engine) is True
     assert upgrade(engine) is False
+
+
+def test_the_fast_head_check_names_the_newest_migration():
+    # A new migration without a new HEAD_REVISION would be skipped on every existing database.
+    assert head_revision() == HEAD_REVISION
+
+
+def test_a_database_one_revision_behind_is_not_taken_for_head(db_url):
+    engine = make_engine(db_url)
+    upgrade(engine, "0002")
+    assert is_at_head(engine) is False
+    assert upgrade(engine) is True
+    assert current_revision(engine) == HEAD_REVISION
 
 
 def test_every_revision_upgrades_one_step_at_a_time_keeping_data(db_url):
