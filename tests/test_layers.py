@@ -15,6 +15,9 @@ FORBIDDEN = {
     "worker": {"textual", "tui"},
     "integrations": {"textual", "store", "tui", "worker", "casedesk"},
     "tui": {"httpx", "integrations.tickets"},
+    # Screens and widgets get plain dataclasses from tui/backend.py; no sessions, no queries.
+    "tui/screens": {"sqlalchemy", "sqlmodel", "store.engine", "store.models", "httpx"},
+    "tui/widgets": {"sqlalchemy", "sqlmodel", "store.engine", "store.models", "httpx"},
 }
 
 

@@ -1,0 +1,176 @@
+"""Pilot tests of the settings screen: every change saved at once through the services."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.conftest import T0, notes_of, settle
+from tui.screens.integration_dialog import IntegrationDialog
+from tui.screens.member_dialog import MemberDialog
+from tui.screens.settings import SettingsScreen
+from worker.admin_service import AdminService
+from worker.integration_service import IntegrationService
+
+pytestmark = pytest.mark.anyio
+
+
+async def open_settings(pilot) -> SettingsScreen:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press("s")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, SettingsScreen)
+    return screen
+
+
+async def test_change_the_three_case_settings_and_see_them_persist(make_app, engine):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        await pilot.click("#auto_create_drift_cases")
+        await settle(pilot)
+        await pilot.click("#aggregation_window_hours")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # 4 hours → 8 hours
+        await settle(pilot)
+        await pilot.click("#auto_close_cases_when_fixed")
+        await settle(pilot)
+        _space, stored = AdminService(engine, "alice").settings("default")
+        assert stored.auto_create_drift_cases is False
+        assert stored.aggregation_window_hours == 8
+        assert stored.auto_close_cases_when_fixed is False
+        assert notes_of(app) == [
+            "Saved. Automatically create cases on drift: off",
+            "Saved. Aggregation window: 8 hours",
+            "Saved. Automatically close cases when every asset is fixed: off",
+        ]
+        assert str(screen.query_one("#auto_create_drift_cases-state").render()) == "off"
+    again = make_app()
+    async with again.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        assert screen.query_one("#auto_create_drift_cases").value is False
+        assert screen.query_one("#aggregation_window_hours").value == 8
+        assert notes_of(again) == []  # showing stored values saves nothing
+
+
+async def test_a_window_set_from_the_command_line_is_shown_as_it_is(make_app, engine):
+    AdminService(engine, "alice").set_setting("default", "aggregation_window_hours", "6", now=T0)
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        select = screen.query_one("#aggregation_window_hours")
+        assert select.value == 6
+        assert "6 hours" in str(select.query_one("SelectCurrent #label").render())
+
+
+async def test_owner_adds_changes_and_removes_a_member(make_app, engine):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, MemberDialog)
+        await pilot.press(*"dave", "enter")
+        await settle(pilot)
+        assert {m.user: m.role for m in AdminService(engine, "alice").members("default")}[
+            "dave"
+        ] == "viewer"
+        table = screen.query_one("#members-table")
+        users = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        table.move_cursor(row=users.index("dave"))
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, MemberDialog)
+        dialog = app.screen
+        dialog.query_one("#member-role").value = "editor"
+        await pilot.click("#save")
+        await settle(pilot)
+        roles = {m.user: m.role for m in AdminService(engine, "alice").members("default")}
+        assert roles["dave"] == "editor"
+        table.move_cursor(row=users.index("dave"))
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert "dave" not in {m.user for m in AdminService(engine, "alice").members("default")}
+        assert notes_of(app) == [
+            "Saved. dave is viewer.",
+            "Saved. dave is editor.",
+            "Removed dave.",
+        ]
+
+
+async def test_the_last_owner_cannot_leave_and_the_app_says_why(make_app, engine):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        table = screen.query_one("#members-table")
+        users = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        table.move_cursor(row=users.index("alice"))
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert notes_of(app) == ["a space keeps at least one owner"]
+        assert "alice" in {m.user for m in AdminService(engine, "alice").members("default")}
+
+
+async def test_integrations_tab_adds_edits_tests_and_removes(make_app, engine):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, IntegrationDialog)
+        dialog.query_one("#field-name").value = "gh-app"
+        dialog.query_one("#field-kind").value = "github"
+        dialog.query_one("#field-token_env").value = "CASEDESK_TEST_GITHUB_TOKEN"
+        dialog.query_one("#field-project").value = "acme/app"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        service = IntegrationService(engine, "alice")
+        saved = {i.name: i for i in service.list("default")}
+        assert saved["gh-app"].kind == "github" and saved["gh-app"].project == "acme/app"
+        assert saved["gh-app"].token_source == "env CASEDESK_TEST_GITHUB_TOKEN"
+        table = screen.query_one("#integrations-table")
+        names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        table.move_cursor(row=names.index("gh-app"))
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#field-drift_destination").value = "acme/security"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert {i.name: i for i in service.list("default")}["gh-app"].drift_destination == (
+            "acme/security"
+        )
+        await pilot.press("t")  # no token in the environment: a clear refusal, no crash
+        await settle(pilot)
+        assert any(
+            "gh-app" in note and "CASEDESK_TEST_GITHUB_TOKEN" in note for note in notes_of(app)
+        )
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert [i.name for i in service.list("default")] == ["jira-sec"]
+
+
+async def test_integration_card_settings_on_the_cases_tab_save_at_once(make_app, engine):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        card = screen.query_one("IntegrationCard")
+        await pilot.click(card.query_one(".drift-tickets"))
+        await settle(pilot)
+        destination = card.query_one(".drift-destination")
+        destination.focus()
+        destination.value = "SECDRIFT"
+        await pilot.press("enter")
+        await settle(pilot)
+        stored = IntegrationService(engine, "alice").list("default")[0]
+        assert stored.create_drift_tickets is False and stored.drift_destination == "SECDRIFT"
+        assert notes_of(app) == [
+            "Saved. jira-sec: Create drift tickets: off",
+            "Saved. jira-sec: Drift destination: SECDRIFT",
+        ]
