@@ -12,13 +12,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from casedesk.config import ConfigError, load_config, parse_at, resolve_database_url, resolve_user
 from casedesk.errors import UsageError, one_line
-from integrations.scanners import FORMATS
+from integrations.scanners import FORMAT_NAMES as FORMATS
 from store.access import ROLES, PermissionDenied
 from store.engine import DatabaseUrlError, make_engine
 from store.migrate import upgrade
@@ -27,9 +28,11 @@ from store.spaces import SpaceNameError
 from worker.admin_service import MemberError
 from worker.case_service import STATUS_FILTERS
 from worker.cases import CaseError
-from worker.dispatch import Dispatcher
 from worker.integration_service import IntegrationError
 from worker.settings_file import INTEGRATION_KINDS, SettingsFileError
+
+if TYPE_CHECKING:  # httpx and the ticket clients load only when tickets are sent
+    from worker.dispatch import Dispatcher
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -46,6 +49,7 @@ class Context:
     database_url: str
     worker_interval: float = 30.0
     worker_lease: float = 300.0
+    keymap: dict[str, str] | None = None
     _engine: Engine | None = None
     _dispatcher: Dispatcher | None = None
 
@@ -59,6 +63,8 @@ class Context:
     def dispatcher(self) -> Dispatcher:
         """What sends due ticket jobs (one per process)."""
         if self._dispatcher is None:
+            from worker.dispatch import Dispatcher
+
             self._dispatcher = Dispatcher(lease=timedelta(seconds=self.worker_lease))
         return self._dispatcher
 
@@ -66,7 +72,8 @@ class Context:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="casedesk",
-        description="Turn scanner drift into cases and tickets.",
+        description="Turn scanner drift into cases and tickets. With no command and no --ingest,"
+        " opens the terminal app.",
         epilog="Exit codes: 0 done, 1 failure, 2 bad input or usage, 3 not allowed for your role.",
     )
     parser.add_argument("--config", metavar="PATH", help="install config (env CASEDESK_CONFIG)")
@@ -99,8 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
-        "demo", help="build a demo space with realistic drift and show it", parents=[_shared()]
+    demo = commands.add_parser(
+        "demo",
+        help="build a demo space with realistic drift and open the app on it",
+        parents=[_shared()],
+    )
+    demo.add_argument(
+        "--no-app", action="store_true", help="build and summarise only; do not open the app"
     )
     _worker_parser(commands)
     _cases_parser(commands)
@@ -289,6 +301,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         database_url=resolve_database_url(args.db, config),
         worker_interval=config.worker_interval_seconds,
         worker_lease=config.worker_lease_seconds,
+        keymap=config.keys,
     )
     if args.ingest and args.command:
         raise UsageError("--ingest cannot be combined with a command")
@@ -305,8 +318,11 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return handler(context, args)
     if _ingest_only_options(args):
         raise UsageError("--format, --asset and --partial go with --ingest")
-    parser.print_help()
-    return EXIT_OK
+    if args.json:
+        raise UsageError("--json goes with --ingest or a command")
+    from casedesk.app_command import run_tui
+
+    return run_tui(context, args)
 
 
 def _handler(args: argparse.Namespace):  # type: ignore[no-untyped-def]

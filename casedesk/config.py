@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ class InstallConfig:
     # How long a claimed ticket job stays with one worker before another may take it over.
     worker_lease_seconds: float = 300.0
     spaces: dict[str, Any] | None = None  # a [spaces…] block applied when the database is created
+    # The terminal app's key remapping: binding id (``cases.close``) → key(s), e.g. "x,delete".
+    keys: dict[str, str] | None = None
 
 
 _KEYS: dict[str, tuple[type, ...]] = {
@@ -38,6 +41,7 @@ _KEYS: dict[str, tuple[type, ...]] = {
     "worker_interval_seconds": (int, float),
     "worker_lease_seconds": (int, float),
     "spaces": (dict,),
+    "keys": (dict,),
 }
 
 
@@ -64,7 +68,33 @@ def load_config(path: str | None) -> InstallConfig:
     for key in ("worker_interval_seconds", "worker_lease_seconds"):
         if values.get(key, 1) <= 0:
             raise ConfigError(f"config {path}: {key} must be positive")
+    if "keys" in values:
+        values["keys"] = _validate_keys(path, values["keys"])
     return InstallConfig(**values)
+
+
+#: A key name as Textual spells it (``x``, ``ctrl+d``, ``f5``, ``pagedown``), comma-separated.
+_KEY_LIST = re.compile(r"^[A-Za-z0-9_+\-]+(,[A-Za-z0-9_+\-]+)*$")
+
+
+def _validate_keys(path: str, keys: dict[str, Any]) -> dict[str, str]:
+    """``[keys]``: every id must be a command of the app and every value a list of key names."""
+    from tui.commands import COMMANDS  # the one list of commands; plain data, no terminal
+
+    known = {command.id for command in COMMANDS}
+    result: dict[str, str] = {}
+    for command_id, value in keys.items():
+        if command_id not in known:
+            raise ConfigError(
+                f"config {path}: keys.{command_id} is not a command; see the app's help screen (?)"
+            )
+        text = value.replace(" ", "") if isinstance(value, str) else None
+        if not text or not _KEY_LIST.match(text):
+            raise ConfigError(
+                f'config {path}: keys.{command_id} must be key names like "x" or "ctrl+d,f5"'
+            )
+        result[command_id] = text
+    return result
 
 
 def resolve_database_url(option: str | None, config: InstallConfig) -> str:
