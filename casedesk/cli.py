@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -50,14 +50,20 @@ class Context:
     worker_interval: float = 30.0
     worker_lease: float = 300.0
     keymap: dict[str, str] | None = None
+    spaces: dict[str, Any] | None = None  # the install config's [spaces…] block
     _engine: Engine | None = None
     _dispatcher: Dispatcher | None = None
 
     def engine(self) -> Engine:
         """The migrated engine, opened on first use (``--help`` never touches a database)."""
         if self._engine is None:
-            self._engine = make_engine(self.database_url)
-            upgrade(self._engine)
+            engine = make_engine(self.database_url)
+            upgrade(engine)
+            if self.spaces:
+                from casedesk.seed import seed_new_database
+
+                seed_new_database(engine, self.spaces, user=self.user, now=self.now)
+            self._engine = engine
         return self._engine
 
     def dispatcher(self) -> Dispatcher:
@@ -302,6 +308,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         worker_interval=config.worker_interval_seconds,
         worker_lease=config.worker_lease_seconds,
         keymap=config.keys,
+        spaces=config.spaces,
     )
     if args.ingest and args.command:
         raise UsageError("--ingest cannot be combined with a command")

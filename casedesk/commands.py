@@ -229,12 +229,14 @@ def integrations(context, args: argparse.Namespace) -> int:  # type: ignore[no-u
         if not rows:
             print("No integrations. Add one: casedesk integrations add NAME --kind jira ...")
         for row in rows:
-            flags = "auto-close" if row.auto_close_tickets else "keep-open"
+            # E-mail cannot be closed (REFERENCE.md), whatever auto_close_tickets says.
+            closes = row.auto_close_tickets and row.kind != "email"
+            flags = "auto-close" if closes else "keep-open"
             flags += ", drift tickets" if row.create_drift_tickets else ""
             destination = one_line(row.drift_destination or row.project)
             print(
                 f"{one_line(row.name):16} {row.kind:8} {destination:24}"
-                f" token from {one_line(row.token_source)}; {flags}"
+                f" secret from {one_line(row.token_source)}; {flags}"
             )
     return 0
 

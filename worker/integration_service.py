@@ -30,7 +30,9 @@ class IntegrationInfo:
     url: str
     project: str
     drift_destination: str
-    token_source: str
+    token_source: str  # where the secret comes from, for display: "env X", "file P" or "-"
+    token_env: str
+    token_file: str
     auto_close_tickets: bool
     create_drift_tickets: bool
 
@@ -121,23 +123,33 @@ class IntegrationService:
 
 
 def _info(row: Integration) -> IntegrationInfo:
-    source = (
-        f"env {row.token_env}"
-        if row.token_env
-        else f"file {row.token_file}"
-        if row.token_file
-        else "-"
-    )
     return IntegrationInfo(
         name=row.name,
         kind=row.kind,
         url=row.url,
         project=row.project,
         drift_destination=row.drift_destination,
-        token_source=source,
+        token_source=_secret_source(row),
+        token_env=row.token_env or "",
+        token_file=row.token_file or "",
         auto_close_tickets=row.auto_close_tickets,
         create_drift_tickets=row.create_drift_tickets,
     )
+
+
+def _secret_source(row: Integration) -> str:
+    """Where the secret comes from: the token, or an e-mail password / webhook secret option."""
+    options = json.loads(row.options or "{}")
+    for env, file in (
+        (row.token_env, row.token_file),
+        (options.get("password_env"), options.get("password_file")),
+        (options.get("secret_env"), options.get("secret_file")),
+    ):
+        if env:
+            return f"env {env}"
+        if file:
+            return f"file {file}"
+    return "-"
 
 
 def _entry(row: Integration) -> dict[str, Any]:

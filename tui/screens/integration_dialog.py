@@ -102,10 +102,6 @@ class IntegrationDialog(ModalScreen[dict[str, Any] | None]):
         existing = self.existing
         if existing is None:
             return "Task" if key == "issue_type" else ""
-        if key == "token_env" and existing.token_source.startswith("env "):
-            return existing.token_source.removeprefix("env ")
-        if key == "token_file" and existing.token_source.startswith("file "):
-            return existing.token_source.removeprefix("file ")
         return str(getattr(existing, key, "") or "")
 
     def on_mount(self) -> None:
