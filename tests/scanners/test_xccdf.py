@@ -235,7 +235,7 @@ def test_malformed_input_is_a_one_line_error(document: str, message: str) -> Non
     assert "\n" not in str(caught.value)
 
 
-def test_entity_expansion_is_refused() -> None:
+def test_rule_21_entity_expansion_is_refused() -> None:
     document = (
         '<?xml version="1.0"?><!DOCTYPE b [<!ENTITY a "aaaa">]>'
         f'<Benchmark xmlns="{NS_12}">&a;</Benchmark>'

@@ -185,7 +185,9 @@ class TestCreate:
 
 
 class TestUntrustedText:
-    def test_a_title_cannot_add_a_header(self, smtp: FakeSmtpServer, tickets: EmailTickets) -> None:
+    def test_rule_21_a_title_cannot_add_a_header(
+        self, smtp: FakeSmtpServer, tickets: EmailTickets
+    ) -> None:
         tickets.create(RECIPIENT, replace(CONTENT, title="Disk full\r\nBcc: evil@x\nX-Evil: 1"))
 
         [received] = smtp.messages

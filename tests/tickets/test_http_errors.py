@@ -140,7 +140,7 @@ def test_a_dropped_search_is_simply_retryable(
     assert "closed the connection without answering while searching" in error.message
 
 
-def test_a_create_that_times_out_is_found_by_its_marker(
+def test_rule_15_a_create_that_times_out_is_found_by_its_marker(
     fake: FakeTrackers, http_client: httpx.Client, flavour: Flavour
 ) -> None:
     client = flavour.client(fake, http_client)

@@ -92,7 +92,7 @@ def test_clean_shows_controls_and_keeps_everything_else():
     assert fit(EMOJI + "x", 3) == "🔥…"
 
 
-async def test_hostile_text_shows_literally_and_never_acts(make_app, engine):
+async def test_rule_21_hostile_text_shows_literally_and_never_acts(make_app, engine):
     hostile_space(engine)
     app = make_app(space="hostile")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+import worker.cases
 from store.access import PermissionDenied
 from store.engine import make_engine, read_session, write_session
 from store.models import AuditEvent, Integration, OutboxJob, Ticket
@@ -155,6 +156,30 @@ def test_rule_8_vulnerability_case_title(cli):
     feed(cli, {"img": {"CVE-2024-1234": "detected"}}, 1)
     cli.ok("worker", "--once", "--at", at(5))
     assert cases(cli)[0]["title"] == "[HIGH] Mitigate vulnerability CVE-2024-1234 on 1 asset"
+
+
+def test_rule_14_ticket_jobs_are_written_with_the_case_change_or_not_at_all(
+    fleet, tmp_path, db_url, monkeypatch
+):
+    settings = tmp_path / "settings.toml"
+    settings.write_text(SETTINGS_WITH_INTEGRATIONS)
+    fleet.ok("settings", "import", settings)
+    feed(fleet, {"h1": {"ssh": "fail"}}, 1)
+    queue_for_real = worker.cases.queue_create_tickets
+
+    def queue_then_fail(session, case, now):
+        queue_for_real(session, case, now)
+        session.flush()  # the jobs reached the database inside the transaction...
+        raise RuntimeError("power cut")  # ...which then never commits
+
+    monkeypatch.setattr(worker.cases, "queue_create_tickets", queue_then_fail)
+    assert fleet("worker", "--once", "--at", at(5)).code == 1
+    assert [c["status"] for c in cases(fleet)] == ["pending"]
+    assert jobs(db_url) == []  # no job without its case change
+    monkeypatch.setattr(worker.cases, "queue_create_tickets", queue_for_real)
+    fleet.ok("worker", "--once", "--at", at(5))
+    assert [c["title"] for c in cases(fleet)] == ["[HIGH] Title of ssh on 1 asset"]
+    assert jobs(db_url) == [(1, "create", "SECDRIFT"), (1, "create", "secops@example.com")]
 
 
 def test_rule_9_drift_after_finalizing_opens_a_new_case(fleet):

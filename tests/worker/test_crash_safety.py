@@ -42,7 +42,7 @@ def _worker(db_url: str, config) -> subprocess.Popen:  # type: ignore[no-untyped
     )
 
 
-def test_sigkill_during_dispatch_never_loses_or_doubles_a_ticket(
+def test_rule_14_sigkill_during_dispatch_never_loses_or_doubles_a_ticket(
     cli, db_url, tmp_path, monkeypatch
 ):
     rng = random.Random(20261203)

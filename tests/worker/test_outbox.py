@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from tests.dbdump import dump
 from tests.fakes.tracker_state import TOKEN
 from tests.fakes.trackers import FakeTrackers, Fault
 from tests.native import native
@@ -99,7 +100,7 @@ def test_a_finalized_case_gets_exactly_one_ticket_and_closing_closes_it(
     assert show(cli)["tickets"][0]["state"] == "closed"
 
 
-def test_429_with_retry_after_waits_that_long_then_sends_once(cli, tmp_path, fake):
+def test_rule_16_429_with_retry_after_waits_that_long_then_sends_once(cli, tmp_path, fake):
     setup(cli, tmp_path, fake)
     fake.fail_next(
         Fault.answer(429, {"errorMessages": ["slow down"]}, {"Retry-After": "7"}, method="POST")
@@ -126,7 +127,7 @@ def test_429_without_retry_after_backs_off(cli, tmp_path, fake):
 @pytest.mark.parametrize(
     "fault", [Fault.answer(503), Fault.drop(method="POST"), Fault.hang(method="POST")]
 )
-def test_outages_and_lost_answers_end_with_exactly_one_ticket(cli, tmp_path, fake, fault):
+def test_rule_15_outages_and_lost_answers_end_with_exactly_one_ticket(cli, tmp_path, fake, fault):
     setup(cli, tmp_path, fake)
     fake.fail_next(fault)
     drift_and_finalize(cli)
@@ -140,7 +141,7 @@ def test_outages_and_lost_answers_end_with_exactly_one_ticket(cli, tmp_path, fak
     assert [h["action"] for h in case["history"]].count("ticket_retry_scheduled") == 1
 
 
-def test_400_naming_a_field_puts_the_case_in_error_until_retried(cli, tmp_path, fake):
+def test_rule_16_400_naming_a_field_puts_the_case_in_error_until_retried(cli, tmp_path, fake):
     setup(cli, tmp_path, fake)
     fake.fail_next(
         Fault.answer(
@@ -165,15 +166,22 @@ def test_400_naming_a_field_puts_the_case_in_error_until_retried(cli, tmp_path, 
     assert (show(cli)["status"], show(cli)["error"]) == ("open", "")
 
 
-def test_401_is_not_retried_and_the_token_is_never_shown(cli, tmp_path, fake, monkeypatch):
+def test_rule_18_401_is_not_retried_and_the_token_is_never_shown(cli, tmp_path, fake, monkeypatch):
     setup(cli, tmp_path, fake)
     monkeypatch.setenv("TRACKER_TOKEN", "wrong-token-secret-value")
     drift_and_finalize(cli)
     case = show(cli)
     assert case["status"] == "error"
     assert "credentials" in case["error"]
-    everything = cli.ok("cases", "show", "1").stdout + str(case)
+    everything = (
+        cli.ok("cases", "show", "1").stdout
+        + str(case)
+        + cli.ok("integrations", "list").stdout
+        + cli.ok("settings", "export").stdout
+        + repr(dump(cli.db_url))  # every row of every table
+    )
     assert "wrong-token-secret-value" not in everything and TOKEN not in everything
+    assert "TRACKER_TOKEN" in everything  # the variable's name is kept, never its value
 
 
 def test_missing_token_variable_is_a_clear_error(cli, tmp_path, fake, monkeypatch):
@@ -207,7 +215,7 @@ def test_a_case_closed_before_its_ticket_was_sent_gets_none(cli, tmp_path, fake)
     assert fake.issues_in("jira", "SEC") == []
 
 
-def test_tickets_respect_limits_for_5000_assets(cli, tmp_path, fake):
+def test_rule_17_tickets_respect_limits_for_5000_assets(cli, tmp_path, fake):
     setup(cli, tmp_path, fake)
     fleet = {f"host-{n:05d}": {"ssh": "pass"} for n in range(5000)}
     cli.ok("--ingest", "-", "--at", T.format(0), stdin=native(fleet))
