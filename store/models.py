@@ -199,6 +199,9 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_case_space_status", "space_id", "status"),
         Index("ix_case_pending_finding", "space_id", "finding_id", "status"),
+        # The case list's order (newest first): its pages walk this index instead of
+        # sorting every case of the space for each page.
+        Index("ix_case_space_created", "space_id", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
