@@ -35,6 +35,7 @@ from integrations.scanners.records import (
     rating_from_score,
     rating_from_word,
 )
+from integrations.scanners.shapes import as_dict, as_list, as_text
 from integrations.scanners.timestamps import parse_timestamp
 
 FORMAT = "grype"
@@ -56,7 +57,7 @@ def detect(document: Document) -> bool:
 
 def parse(document: Document) -> ParsedReport:
     doc: dict[str, Any] = document.value
-    descriptor = _dict(doc.get("descriptor"))
+    descriptor = as_dict(doc.get("descriptor"))
     report = ParsedReport(
         format=FORMAT,
         assets=[],
@@ -78,18 +79,6 @@ def parse(document: Document) -> ParsedReport:
     return report
 
 
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _matches(doc: dict[str, Any], name: str) -> list[Any]:
     value = doc.get(name)
     # Go writes a nil slice as null: no matches.
@@ -101,13 +90,13 @@ def _matches(doc: dict[str, Any], name: str) -> list[Any]:
 
 
 def _asset(doc: dict[str, Any], descriptor: dict[str, Any]) -> AssetScan:
-    source = _dict(doc.get("source"))
+    source = as_dict(doc.get("source"))
     key = _target(source.get("target"))
     if not key:
         raise ReportError("grype report: source names no target (image or directory)")
-    distro = _dict(doc.get("distro"))
+    distro = as_dict(doc.get("distro"))
     platform = " ".join(
-        part for part in (_text(distro.get("name")), _text(distro.get("version"))) if part
+        part for part in (as_text(distro.get("name")), as_text(distro.get("version"))) if part
     )
     return AssetScan(
         key=key,
@@ -121,17 +110,17 @@ def _target(target: object) -> str:
     """The asset key: the image as the user named it, else the directory or file path."""
     if isinstance(target, str):
         return target.strip()
-    target = _dict(target)
+    target = as_dict(target)
     for name in ("userInput", "name"):
-        if _text(target.get(name)):
-            return _text(target[name])
-    tags = [tag for tag in _list(target.get("tags")) if _text(tag)]
-    return tags[0].strip() if tags else _text(target.get("imageID"))
+        if as_text(target.get(name)):
+            return as_text(target[name])
+    tags = [tag for tag in as_list(target.get("tags")) if as_text(tag)]
+    return tags[0].strip() if tags else as_text(target.get("imageID"))
 
 
 def _filtered(descriptor: dict[str, Any]) -> bool:
     """Was grype told to report only some vulnerabilities? Then absence proves nothing."""
-    configuration = _dict(descriptor.get("configuration"))
+    configuration = as_dict(descriptor.get("configuration"))
     return configuration.get("only-fixed") is True or configuration.get("only-notfixed") is True
 
 
@@ -148,7 +137,9 @@ class _Vulnerability:
 
     def add(self, match: dict[str, Any], vulnerability: dict[str, Any], vuln_id: str) -> None:
         related = [
-            entry for entry in _list(match.get("relatedVulnerabilities")) if isinstance(entry, dict)
+            entry
+            for entry in as_list(match.get("relatedVulnerabilities"))
+            if isinstance(entry, dict)
         ]
         # The NVD record of the same id comes first among the related ones.
         related.sort(key=lambda entry: entry.get("id") != vuln_id)
@@ -163,26 +154,27 @@ class _Vulnerability:
             self.severity = severity
         if not self.description:
             self.description = next(
-                (_text(r.get("description")) for r in records if _text(r.get("description"))), ""
+                (as_text(r.get("description")) for r in records if as_text(r.get("description"))),
+                "",
             )
-        self._add_package(_dict(match.get("artifact")), vulnerability)
+        self._add_package(as_dict(match.get("artifact")), vulnerability)
 
     def _add_package(self, artifact: dict[str, Any], vulnerability: dict[str, Any]) -> None:
-        name, version = _text(artifact.get("name")), _text(artifact.get("version"))
+        name, version = as_text(artifact.get("name")), as_text(artifact.get("version"))
         package = f"{name} {version}".strip()
         if not package or package in self.packages:
             return
         self.packages.append(package)
-        fix = _dict(vulnerability.get("fix"))
-        versions = [v for v in _list(fix.get("versions")) if _text(v)]
-        if not versions and _text(vulnerability.get("fixedInVersion")):
+        fix = as_dict(vulnerability.get("fix"))
+        versions = [v for v in as_list(fix.get("versions")) if as_text(v)]
+        if not versions and as_text(vulnerability.get("fixedInVersion")):
             versions = [vulnerability["fixedInVersion"]]
         if versions:
             self.fixes.append(
                 f"Upgrade {name or 'the package'} {version} to {', '.join(versions)}."
             )
-        elif _text(fix.get("state")):
-            self.fix_states.add(_text(fix["state"]))
+        elif as_text(fix.get("state")):
+            self.fix_states.add(as_text(fix["state"]))
 
     def describe(self, report: ParsedReport, vuln_id: str) -> None:
         report.finding(
@@ -209,8 +201,8 @@ class _Vulnerability:
 
 def _collect(vulns: dict[str, _Vulnerability], match: object, number: int) -> str:
     """Add one match to what is known of its vulnerability; return the vulnerability id."""
-    vulnerability = _dict(match.get("vulnerability")) if isinstance(match, dict) else {}
-    vuln_id = _text(vulnerability.get("id"))
+    vulnerability = as_dict(match.get("vulnerability")) if isinstance(match, dict) else {}
+    vuln_id = as_text(vulnerability.get("id"))
     if not vuln_id:
         # Dropping it would read as "absent" in a complete scan: refuse the report instead.
         raise ReportError(f"grype report: match {number} has no vulnerability id")
@@ -221,13 +213,13 @@ def _collect(vulns: dict[str, _Vulnerability], match: object, number: int) -> st
 def _score(record: dict[str, Any]) -> float | None:
     """The CVSS base score of one vulnerability record, preferring the newest CVSS version."""
     scored = []
-    for entry in _list(record.get("cvss")):
-        entry = _dict(entry)
-        base = _dict(entry.get("metrics")).get("baseScore")
+    for entry in as_list(record.get("cvss")):
+        entry = as_dict(entry)
+        base = as_dict(entry.get("metrics")).get("baseScore")
         if _is_score(base):
             scored.append((str(entry.get("version", "")), float(base)))
     for version, name in (("3", "cvssV3"), ("2", "cvssV2")):  # grype 0.7
-        base = _dict(record.get(name)).get("baseScore")
+        base = as_dict(record.get(name)).get("baseScore")
         if _is_score(base):
             scored.append((version, float(base)))
     return max(scored)[1] if scored else None

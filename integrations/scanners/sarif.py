@@ -50,6 +50,7 @@ from integrations.scanners.records import (
     rating_from_score,
     rating_from_word,
 )
+from integrations.scanners.shapes import as_dict, as_list, as_text
 from integrations.scanners.timestamps import parse_timestamp
 
 FORMAT = "sarif"
@@ -111,22 +112,10 @@ def parse(document: Document) -> ParsedReport:
     return report
 
 
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _text(value: object) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _message(value: object) -> str:
     """The text of a SARIF message or multiformat string (plain text, else markdown)."""
-    message = _dict(value)
-    return _text(message.get("text")) or _text(message.get("markdown"))
+    message = as_dict(value)
+    return as_text(message.get("text")) or as_text(message.get("markdown"))
 
 
 def _first_line(text: str) -> str:
@@ -146,7 +135,7 @@ def _finding_key(rule_id: str) -> tuple[str, Kind]:
 
 def _times(run: dict[str, Any]) -> list[datetime]:
     """When the run's invocations started (else ended): the report's scan time is the earliest."""
-    invocations = [_dict(entry) for entry in _list(run.get("invocations"))]
+    invocations = [as_dict(entry) for entry in as_list(run.get("invocations"))]
     starts = [parse_timestamp(entry.get("startTimeUtc")) for entry in invocations]
     ends = [parse_timestamp(entry.get("endTimeUtc")) for entry in invocations]
     return [time for time in starts if time] or [time for time in ends if time]
@@ -174,15 +163,15 @@ class _Run:
     seen: dict[str, _Seen] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        tool = _dict(self.run.get("tool"))
-        driver = _dict(tool.get("driver"))
-        self.tool = _text(driver.get("name")) or _text(driver.get("fullName"))
+        tool = as_dict(self.run.get("tool"))
+        driver = as_dict(tool.get("driver"))
+        self.tool = as_text(driver.get("name")) or as_text(driver.get("fullName"))
         if not self.tool:
             raise ReportError(f"SARIF run {self.number} names no tool (tool.driver.name)")
         # Rules live in the driver and, for CodeQL query packs, in extensions; a result's
         # rule.toolComponent.index counts extensions, ruleIndex the driver's rules.
         self.components = [_rules(driver)] + [
-            _rules(_dict(extension)) for extension in _list(tool.get("extensions"))
+            _rules(as_dict(extension)) for extension in as_list(tool.get("extensions"))
         ]
         for component in self.components:
             for rule_id, rule in component:
@@ -210,8 +199,8 @@ class _Run:
             # The spec: results absent or null means the tool did not run (or failed).
             return False
         complete = not any(
-            _dict(entry).get("executionSuccessful") is False
-            for entry in _list(self.run.get("invocations"))
+            as_dict(entry).get("executionSuccessful") is False
+            for entry in as_list(self.run.get("invocations"))
         )
         for index, result in enumerate(results):
             if not isinstance(result, dict):
@@ -229,16 +218,16 @@ class _Run:
 
     def _rule_of(self, result: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
         """The rule id a result belongs to (ruleId, rule.id, rule.index, ruleIndex) and its rule."""
-        reference = _dict(result.get("rule"))
+        reference = as_dict(result.get("rule"))
         component = self.components[0]
-        tool_component = _dict(reference.get("toolComponent")).get("index")
+        tool_component = as_dict(reference.get("toolComponent")).get("index")
         if isinstance(tool_component, int) and 0 <= tool_component < len(self.components) - 1:
             component = self.components[tool_component + 1]
         index = reference.get("index", result.get("ruleIndex"))
         indexed_id, indexed = ("", {})
         if isinstance(index, int) and 0 <= index < len(component):
             indexed_id, indexed = component[index]
-        rule_id = _text(result.get("ruleId")) or _text(reference.get("id")) or indexed_id
+        rule_id = as_text(result.get("ruleId")) or as_text(reference.get("id")) or indexed_id
         if not rule_id:
             rule_id = self._rule_named_in(_message(result.get("message")))
         if rule_id is None:
@@ -290,16 +279,16 @@ class _Run:
                 finding_key, kind = _finding_key(rule_id)
                 if finding_key in self.seen:
                     continue
-                enabled = _dict(rule.get("defaultConfiguration")).get("enabled") is not False
+                enabled = as_dict(rule.get("defaultConfiguration")).get("enabled") is not False
                 asset.add(finding_key, _STATUS[kind][_GOOD] if enabled else Status.SKIP)
                 self.seen[finding_key] = _Seen(kind=kind, rule=rule)
 
     def _mark_rule_errors(self, asset: AssetScan) -> None:
         """A rule the tool reports an error for was not (fully) evaluated: ERROR, not PASS."""
-        for invocation in _list(self.run.get("invocations")):
-            for notification in _list(_dict(invocation).get("toolExecutionNotifications")):
-                notification = _dict(notification)
-                rule_id = _text(_dict(notification.get("associatedRule")).get("id"))
+        for invocation in as_list(self.run.get("invocations")):
+            for notification in as_list(as_dict(invocation).get("toolExecutionNotifications")):
+                notification = as_dict(notification)
+                rule_id = as_text(as_dict(notification.get("associatedRule")).get("id"))
                 if notification.get("level") == "error" and rule_id:
                     finding_key, kind = _finding_key(rule_id)
                     asset.add(finding_key, Status.ERROR)
@@ -310,8 +299,8 @@ class _Run:
 def _rules(component: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """A tool component's rules as (id, rule), in order: results refer to them by position.
     An entry without a string id keeps its place with an empty id."""
-    rules = [_dict(rule) for rule in _list(component.get("rules"))]
-    return [(_text(rule.get("id")), rule) for rule in rules]
+    rules = [as_dict(rule) for rule in as_list(component.get("rules"))]
+    return [(as_text(rule.get("id")), rule) for rule in rules]
 
 
 def _verdict(result: dict[str, Any]) -> str | Status:
@@ -327,14 +316,14 @@ def _verdict(result: dict[str, Any]) -> str | Status:
 def _suppressed(result: dict[str, Any]) -> bool:
     """Suppressed (in source or by a triage decision) unless the suppression was rejected."""
     return any(
-        _dict(entry).get("status") in (None, "accepted")
-        for entry in _list(result.get("suppressions"))
+        as_dict(entry).get("status") in (None, "accepted")
+        for entry in as_list(result.get("suppressions"))
     )
 
 
 def _level(result: dict[str, Any], rule: dict[str, Any]) -> str:
     """The spec's effective level: the result's, else the rule's default, else warning."""
-    for level in (result.get("level"), _dict(rule.get("defaultConfiguration")).get("level")):
+    for level in (result.get("level"), as_dict(rule.get("defaultConfiguration")).get("level")):
         if isinstance(level, str) and level in _LEVEL_RANK:
             return level
     return "warning"
@@ -345,11 +334,11 @@ def _describe(report: ParsedReport, key: str, seen: _Seen, tool: str) -> None:
     short = _message(rule.get("shortDescription"))
     severity, score = _severity(rule, seen.level)
     help_text = _message(rule.get("help"))
-    help_uri = _text(rule.get("helpUri"))
+    help_uri = as_text(rule.get("helpUri"))
     report.finding(
         key,
         seen.kind,
-        title=_first_line(short or _text(rule.get("name")) or seen.message) or key,
+        title=_first_line(short or as_text(rule.get("name")) or seen.message) or key,
         severity=severity,
         score=score,
         description=_message(rule.get("fullDescription")) or short or seen.message,
@@ -360,7 +349,7 @@ def _describe(report: ParsedReport, key: str, seen: _Seen, tool: str) -> None:
 
 def _severity(rule: dict[str, Any], level: str | None) -> tuple[str | None, float | None]:
     """GitHub's ``security-severity`` (a score, or a word as Semgrep writes), else the level."""
-    value = _dict(rule.get("properties")).get("security-severity")
+    value = as_dict(rule.get("properties")).get("security-severity")
     score = _number(value)
     if score is not None:
         return rating_from_score(score), score
@@ -382,8 +371,8 @@ def _number(value: object) -> float | None:
 
 
 def _asset_key(run: dict[str, Any], tool: str) -> str:
-    for provenance in _list(run.get("versionControlProvenance")):
-        uri = _text(_dict(provenance).get("repositoryUri"))
+    for provenance in as_list(run.get("versionControlProvenance")):
+        uri = as_text(as_dict(provenance).get("repositoryUri"))
         if uri:
             return uri
     return f"{tool}:{_root(run)}"
@@ -391,26 +380,28 @@ def _asset_key(run: dict[str, Any], tool: str) -> str:
 
 def _root(run: dict[str, Any]) -> str:
     """The absolute directory the run's paths are relative to, or ``.`` when it does not say."""
-    bases = _dict(run.get("originalUriBaseIds"))
+    bases = as_dict(run.get("originalUriBaseIds"))
     location = _first_location(run)
-    base_id = _text(location.get("uriBaseId"))
+    base_id = as_text(location.get("uriBaseId"))
     for name in (base_id, "SRCROOT", "%SRCROOT%"):
-        base_uri = _text(_dict(bases.get(name)).get("uri")) if name else ""
+        base_uri = as_text(as_dict(bases.get(name)).get("uri")) if name else ""
         if base_uri and (root := _absolute_root(base_uri, whole=True)):
             return root
-    uri = _text(location.get("uri"))
+    uri = as_text(location.get("uri"))
     return (_absolute_root(uri, whole=False) if uri and not base_id else "") or "."
 
 
 def _first_location(run: dict[str, Any]) -> dict[str, Any]:
     """The artifact location of the first result that has one, else of the first artifact."""
-    for result in _list(run.get("results")):
-        for location in _list(_dict(result).get("locations")):
-            artifact = _dict(_dict(_dict(location).get("physicalLocation")).get("artifactLocation"))
-            if _text(artifact.get("uri")) or _text(artifact.get("uriBaseId")):
+    for result in as_list(run.get("results")):
+        for location in as_list(as_dict(result).get("locations")):
+            artifact = as_dict(
+                as_dict(as_dict(location).get("physicalLocation")).get("artifactLocation")
+            )
+            if as_text(artifact.get("uri")) or as_text(artifact.get("uriBaseId")):
                 return artifact
-    artifacts = _list(run.get("artifacts"))
-    return _dict(_dict(artifacts[0]).get("location")) if artifacts else {}
+    artifacts = as_list(run.get("artifacts"))
+    return as_dict(as_dict(artifacts[0]).get("location")) if artifacts else {}
 
 
 def _absolute_root(uri: str, whole: bool) -> str:
