@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from integrations.scanners.records import AssetScan, ParsedReport, ReportError, Status
@@ -178,7 +178,6 @@ def ingest_in_session(
         return outcome
 
     finding_ids, kinds = _upsert_findings(session, space_id, parsed)
-    assets, stale = _upsert_assets(session, space_id, parsed.assets, scanned_at)
     report = Report(
         space_id=space_id,
         content_hash=prepared.content_hash,
@@ -196,6 +195,7 @@ def ingest_in_session(
     session.add(report)
     session.flush()
     assert report.id is not None
+    assets, stale = _upsert_assets(session, space_id, parsed.assets, scanned_at, report.id)
 
     live = [scan for scan in parsed.assets if scan.key not in stale]
     # finding key → (id, status word in the finding's stored kind): one lookup per result.
@@ -242,19 +242,36 @@ def ingest_in_session(
 def _is_duplicate(
     session: Session, space_id: int, prepared: PreparedReport, *, dated: bool
 ) -> bool:
-    """Rule 5: the same dated report for the same assets, or an undated repeat of the last one."""
-    same_assets = and_(Report.space_id == space_id, Report.assets_hash == prepared.assets_hash)
+    """Rule 5: the same dated report for the same assets again, or an undated repeat of the
+    report that last observed every one of its assets.
+
+    "The same" means the same bytes for the same asset keys, seen at least as completely: a
+    complete report after the same one ingested ``--partial`` still has fixes to apply.
+    """
+    same = [
+        Report.space_id == space_id,
+        Report.assets_hash == prepared.assets_hash,
+        Report.content_hash == prepared.content_hash,
+    ]
+    if not prepared.partial:
+        same.append(Report.partial.is_(False))
     if dated:
-        found = session.scalar(
-            select(Report.id)
-            .where(same_assets, Report.content_hash == prepared.content_hash)
-            .limit(1)
-        )
-        return found is not None
-    last_hash = session.scalar(
-        select(Report.content_hash).where(same_assets).order_by(Report.id.desc()).limit(1)
-    )
-    return last_hash == prepared.content_hash
+        return session.scalar(select(Report.id).where(*same).limit(1)) is not None
+    # Undated: identical to an older report is a new observation (a host can flip back), and
+    # a report that was ignored as older than what was known observed nothing.
+    keys = sorted({asset.key for asset in prepared.parsed.assets})
+    last_reports: set[int | None] = set()
+    known = 0
+    for chunk in _chunks(keys, CHUNK):
+        for last_report_id in session.scalars(
+            select(Asset.last_report_id).where(Asset.space_id == space_id, Asset.key.in_(chunk))
+        ):
+            last_reports.add(last_report_id)
+            known += 1
+    if known != len(keys) or len(last_reports) != 1 or None in last_reports:
+        return False
+    (last_report_id,) = last_reports
+    return session.scalar(select(Report.id).where(Report.id == last_report_id, *same)) is not None
 
 
 def _upsert_findings(
@@ -321,10 +338,15 @@ def _upsert_findings(
 
 
 def _upsert_assets(
-    session: Session, space_id: int, scans: list[AssetScan], scanned_at: datetime
+    session: Session,
+    space_id: int,
+    scans: list[AssetScan],
+    scanned_at: datetime,
+    report_id: int,
 ) -> tuple[dict[str, int], set[str]]:
     """Asset key → id (created as needed), and the keys whose newest observation is newer
-    than this report: rule 5 says an older report never moves such an asset backwards."""
+    than this report: rule 5 says an older report never moves such an asset backwards.
+    Every other asset records this report as the one that last observed it."""
     table = Asset.__table__
     ids: dict[str, int] = {}
     stale: set[str] = set()
@@ -350,6 +372,7 @@ def _upsert_assets(
                     "platform": scan.platform,
                     "first_seen_at": scanned_at,
                     "last_observed_at": scanned_at,
+                    "last_report_id": report_id,
                 }
             )
             continue
@@ -363,6 +386,7 @@ def _upsert_assets(
                 "name": scan.name or row.name,
                 "platform": scan.platform or row.platform,
                 "last_observed_at": scanned_at,
+                "last_report_id": report_id,
             }
         )
     if new_rows:

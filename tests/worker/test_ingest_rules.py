@@ -182,6 +182,36 @@ def test_rule_5_undated_repeat_of_an_older_report_is_a_new_observation(cli, db_u
     assert ingest(cli, bad, "--at", T3)["drift"] == 1
 
 
+def test_rule_5_an_ignored_older_report_does_not_hide_a_later_identical_one(cli, db_url):
+    good, bad = native({"h1": {"a": "pass"}}), native({"h1": {"a": "fail"}})
+    ingest(cli, good, "--at", T2)
+    assert ingest(cli, bad, "--at", T1)["drift"] == 0  # older than what is known: ignored
+    later = ingest(cli, bad, "--at", T3)  # the host really fails now
+    assert (later["duplicate"], later["drift"]) == (False, 1)
+    assert states(db_url) == {("h1", "a"): "fail"}
+
+
+def test_rule_5_undated_repeat_after_a_report_of_other_assets_is_a_new_observation(cli, db_url):
+    bad_h1 = native({"h1": {"a": "fail"}})
+    ingest(cli, native({"h1": {"a": "pass"}}), "--at", T0)
+    assert ingest(cli, bad_h1, "--at", T1)["drift"] == 1
+    both_good = ingest(cli, native({"h1": {"a": "pass"}, "h2": {"a": "pass"}}), "--at", T2)
+    assert both_good["fixed"] == 1
+    again = ingest(cli, bad_h1, "--at", T3)  # the last report h1 saw was the two-host one
+    assert (again["duplicate"], again["drift"]) == (False, 1)
+    assert states(db_url) == {("h1", "a"): "fail", ("h2", "a"): "pass"}
+
+
+def test_rule_5_a_complete_report_after_the_same_one_partial_is_not_a_duplicate(cli, db_url):
+    ingest(cli, native({"h1": {"a": "fail", "b": "fail"}}, scanned_at=T0, complete=("check",)))
+    fixed_b = native({"h1": {"a": "fail"}}, scanned_at=T1, complete=("check",))
+    assert ingest(cli, fixed_b, "--partial")["fixed"] == 0  # a partial scan fixes nothing
+    complete = ingest(cli, fixed_b)
+    assert (complete["duplicate"], complete["fixed"]) == (False, 1)
+    assert ingest(cli, fixed_b, "--partial")["duplicate"] is True  # adds nothing now
+    assert states(db_url) == {("h1", "a"): "fail", ("h1", "b"): "pass"}
+
+
 def test_rule_5_older_report_never_moves_state_backwards(cli, db_url):
     ingest(cli, native({"h1": {"a": "pass"}}, scanned_at=T2))
     late = ingest(
