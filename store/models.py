@@ -81,9 +81,7 @@ class Asset(SQLModel, table=True):
     # The scan time of the newest report applied to this asset: an older report never moves it back.
     last_observed_at: datetime = Field(sa_column=utc_column())
     # That report: an undated report identical to it is a repeat, not a new observation (rule 5).
-    last_report_id: int | None = Field(
-        default=None, foreign_key="report.id", ondelete="SET NULL", nullable=True
-    )
+    last_report_id: int | None = Field(default=None, foreign_key="report.id", nullable=True)
 
 
 class Finding(SQLModel, table=True):

@@ -26,17 +26,37 @@ TABLES = (
 )
 
 
+#: Columns later releases added to the old tables, with the value an upgrade gives them.
+ADDED_COLUMNS = {"asset": {"last_report_id": None}}
+
+
 def _rows(url: str) -> dict[str, list[tuple]]:
+    """Every row of the old release's tables, in the old release's columns only."""
     engine = create_engine(url) if url.startswith("sqlite") else make_engine(url)
     metadata = MetaData()
     metadata.reflect(engine, only=TABLES)
     with engine.connect() as connection:
-        rows = {
-            name: sorted(map(tuple, connection.execute(select(metadata.tables[name]))), key=repr)
-            for name in TABLES
-        }
+        rows = {}
+        for name in TABLES:
+            table = metadata.tables[name]
+            added = ADDED_COLUMNS.get(name, {})
+            old_columns = [column for column in table.c if column.name not in added]
+            rows[name] = sorted(map(tuple, connection.execute(select(*old_columns))), key=repr)
     engine.dispose()
     return rows
+
+
+def _added_values(url: str) -> dict[str, set[tuple]]:
+    engine = make_engine(url)
+    metadata = MetaData()
+    metadata.reflect(engine, only=tuple(ADDED_COLUMNS))
+    with engine.connect() as connection:
+        values = {
+            name: set(connection.execute(select(*(metadata.tables[name].c[c] for c in columns))))
+            for name, columns in ADDED_COLUMNS.items()
+        }
+    engine.dispose()
+    return values
 
 
 def _load_previous_release(db_url: str, db_backend: str) -> None:
@@ -75,6 +95,9 @@ def test_previous_release_database_upgrades_with_all_its_data(cli, db_url, db_ba
     assert upgrade(engine) is True
     assert current_revision(engine) == head_revision()
     after = _rows(db_url)
+    assert _added_values(db_url) == {
+        name: {tuple(columns.values())} for name, columns in ADDED_COLUMNS.items()
+    }
     if db_backend == "sqlite":
         assert after == before
     else:  # PostgreSQL returns aware datetimes and booleans: compare what matters

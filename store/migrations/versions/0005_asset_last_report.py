@@ -22,8 +22,7 @@ def upgrade() -> None:
         # SQLite adds a column with its REFERENCES clause natively; alembic would only offer a
         # batch (copy and drop), which would drop the asset table under its cascading keys.
         op.execute(
-            "ALTER TABLE asset ADD COLUMN last_report_id INTEGER"
-            " REFERENCES report (id) ON DELETE SET NULL"
+            "ALTER TABLE asset ADD COLUMN last_report_id INTEGER REFERENCES report (id)"
         )
         return
     op.add_column(
@@ -31,7 +30,7 @@ def upgrade() -> None:
         sa.Column(
             "last_report_id",
             sa.Integer(),
-            sa.ForeignKey("report.id", name="fk_asset_last_report", ondelete="SET NULL"),
+            sa.ForeignKey("report.id", name="fk_asset_last_report"),
             nullable=True,
         ),
     )
