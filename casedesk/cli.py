@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -38,6 +38,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_FORBIDDEN = 3
+#: The largest id a database column holds (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
 
 
 @dataclass(slots=True)
@@ -75,8 +77,15 @@ class Context:
         return self._dispatcher
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with the contract's error form: one line on stderr, exit 2 (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="casedesk",
         description="Turn scanner drift into cases and tickets. With no command and no --ingest,"
         " opens the terminal app.",
@@ -248,7 +257,7 @@ def _case_id(text: str) -> int:
         value = int(text.lstrip("#"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a case id: {text!r}") from None
-    if value <= 0:
+    if not 0 < value <= MAX_ID:
         raise argparse.ArgumentTypeError(f"not a case id: {text!r}")
     return value
 
@@ -301,6 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     config = load_config(args.config)
     args.at_given = args.at is not None
+    if getattr(args, "space", None) is not None and not args.space.strip():
+        raise UsageError("--space needs a name")
+    if args.user is not None and not args.user.strip():
+        raise UsageError("--user needs a name")
     context = Context(
         user=resolve_user(args.user, config),
         now=parse_at(args.at),

@@ -116,6 +116,11 @@ def resolve_user(option: str | None, config: InstallConfig) -> str:
     return user
 
 
+#: The range ``--at`` accepts: any real backfill or replay, and nothing that overflows.
+EARLIEST_CLOCK = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_CLOCK = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 def parse_at(value: str | None) -> datetime:
     """``--at``: an ISO 8601 time (a time without offset is UTC); no value means now."""
     if value is None:
@@ -131,4 +136,8 @@ def parse_at(value: str | None) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    moment = moment.astimezone(UTC)
+    if not EARLIEST_CLOCK <= moment < LATEST_CLOCK:
+        # Windows and backoffs are added to the clock; near year 9999 they would overflow.
+        raise ConfigError(f"--at {value!r}: give a time between 1970 and 2999")
+    return moment

@@ -5,27 +5,49 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import orjson
 
+from casedesk.errors import UsageError
 from worker.cases import CaseCounts
 from worker.due import run_due_work
 from worker.loop import StopFlag, install_signal_handlers, offset_clock, run_loop
+
+if TYPE_CHECKING:  # the dispatcher loads httpx; only a worker round needs it
+    from worker.dispatch import DispatchCounts
 
 
 def describe(counts: CaseCounts) -> str:
     return f"{counts.finalized} finalized, {counts.closed} closed"
 
 
+def describe_tickets(tickets: DispatchCounts) -> str:
+    """What the round did with tickets, when it did anything."""
+    parts = [
+        f"{tickets.created} created" if tickets.created else "",
+        f"{tickets.closed} closed" if tickets.closed else "",
+        f"{tickets.retried} to retry later" if tickets.retried else "",
+        f"{tickets.failed} failed (see casedesk cases list --status error)"
+        if tickets.failed
+        else "",
+    ]
+    done = ", ".join(part for part in parts if part)
+    return f"; tickets: {done}" if done else ""
+
+
 def run_worker(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    if getattr(args, "space", None):
+        raise UsageError("the worker serves every space in the database; drop --space")
     engine = context.engine()
     dispatch = context.dispatcher()
     if args.once:
-        counts = run_due_work(engine, context.now, dispatch)
+        counts = run_due_work(engine, context.now)
+        tickets = dispatch(engine, context.now)  # after the cases, as run_due_work orders it
         if args.json:
             sys.stdout.write(orjson.dumps({"cases": counts.as_json()}).decode() + "\n")
         else:
-            print(f"worker: {describe(counts)}")
+            print(f"worker: {describe(counts)}{describe_tickets(tickets)}")
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s casedesk worker: %(message)s")
     stop = StopFlag()
