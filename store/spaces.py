@@ -29,6 +29,14 @@ def find_space(session: Session, name: str) -> Space | None:
     return session.scalars(select(Space).where(Space.name == name)).one_or_none()
 
 
+def find_default_space(session: Session) -> Space | None:
+    """The space a command works in without ``--space``: "default", else the oldest one."""
+    return (
+        find_space(session, DEFAULT_SPACE)
+        or session.scalars(select(Space).order_by(Space.id).limit(1)).first()
+    )
+
+
 def get_or_create_space(session: Session, *, name: str, user: str, now: datetime) -> Space:
     """The space called ``name``, created if missing.
 

@@ -27,7 +27,7 @@ from store.models import (
     Space,
     Ticket,
 )
-from store.spaces import DEFAULT_SPACE, find_space, lock_space
+from store.spaces import find_default_space, find_space, lock_space
 from worker.cases import CaseError, case_title, close_case, progress
 from worker.drift import GOOD_STATUSES
 from worker.outbox import queue_create_tickets
@@ -175,10 +175,7 @@ def resolve_space(session: Session, name: str | None) -> Space:
         if space is None:
             raise SpaceNameError(f"no space called {name!r}")
         return space
-    space = (
-        find_space(session, DEFAULT_SPACE)
-        or session.scalars(select(Space).order_by(Space.id).limit(1)).first()
-    )
+    space = find_default_space(session)
     if space is None:
         raise SpaceNameError("no spaces yet: ingest a report first (casedesk --ingest FILE)")
     return space

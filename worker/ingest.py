@@ -20,7 +20,7 @@ from integrations.scanners.records import AssetScan, ParsedReport, ReportError, 
 from store.engine import write_session
 from store.models import Asset, Coverage, DriftEvent, Finding, Report, ResultState, StateChange
 from store.retry import retrying
-from store.spaces import get_or_create_space, lock_space
+from store.spaces import DEFAULT_SPACE, find_default_space, get_or_create_space, lock_space
 from worker.cases import CaseCounts, apply_drift, apply_fixes
 from worker.drift import AssetChanges, compare, in_kind
 
@@ -57,6 +57,7 @@ class IngestOutcome:
     drift: int = 0
     fixed: int = 0
     duplicate: bool = False
+    stale: int = 0  # assets already known from a newer report: left as they were (rule 5)
     report_id: int | None = None
     space_id: int | None = None
     scanned_at: datetime | None = None
@@ -125,7 +126,7 @@ def ingest(
     engine: Engine,
     prepared: PreparedReport,
     *,
-    space: str,
+    space: str | None,
     user: str,
     now: datetime,
     progress: ProgressCallback | None = None,
@@ -155,12 +156,15 @@ def ingest_in_session(
     session: Session,
     prepared: PreparedReport,
     *,
-    space: str,
+    space: str | None,
     user: str,
     now: datetime,
     progress: ProgressCallback | None = None,
 ) -> IngestOutcome:
-    """Ingest inside a transaction the caller owns (the case engine joins the same one)."""
+    """Ingest inside a transaction the caller owns (the case engine joins the same one).
+
+    ``space`` None is the space every command uses without ``--space`` (a new database's first
+    space is called "default")."""
     parsed = prepared.parsed
     outcome = IngestOutcome(
         file=prepared.file_name,
@@ -168,7 +172,9 @@ def ingest_in_session(
         assets=len(parsed.assets),
         results=parsed.result_count,
     )
-    space_row = get_or_create_space(session, name=space, user=user, now=now)
+    space_row = (find_default_space(session) if space is None else None) or get_or_create_space(
+        session, name=space or DEFAULT_SPACE, user=user, now=now
+    )
     space_id = space_row.id
     assert space_id is not None
     lock_space(session, space_id)  # one writer per space: duplicates and joins stay exact
@@ -196,6 +202,7 @@ def ingest_in_session(
     session.flush()
     assert report.id is not None
     assets, stale = _upsert_assets(session, space_id, parsed.assets, scanned_at, report.id)
+    outcome.stale = len(stale)
 
     live = [scan for scan in parsed.assets if scan.key not in stale]
     # finding key → (id, status word in the finding's stored kind): one lookup per result.

@@ -7,6 +7,7 @@ each place that renders text does that for its own markup language.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from integrations.scanners.records import ParsedReport, ReportError
@@ -20,9 +21,13 @@ _ESCAPES = re.compile(
     r"|\x1b[@-Z\\-_]?"  # other two-byte escapes, or a lone ESC
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+    # Bidi embeddings, overrides and isolates: they reorder the text around them wherever
+    # it is shown ("Trojan Source"), so a title could read differently from what it says.
+    r"|[\u202a-\u202e\u2066-\u2069]"
 )
 
 MAX_KEY_LENGTH = 1000
+KEY_DIGEST_LENGTH = 12
 MAX_TEXT_LENGTH = 100_000
 
 
@@ -40,11 +45,23 @@ def clean_line(value: str, limit: int = MAX_KEY_LENGTH) -> str:
     return " ".join(clean_text(value, limit).split()) if value else ""
 
 
+def clean_key(value: str) -> str:
+    """A finding or asset key, cleaned like a line; a key too long to store is shortened
+    with a digest of the whole, so two long keys that differ only at the end stay apart."""
+    key = clean_line(value, limit=len(value) + 1) if value else ""
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:KEY_DIGEST_LENGTH]
+    return key[: MAX_KEY_LENGTH - KEY_DIGEST_LENGTH - 1] + "…" + digest
+
+
 def clean_report(report: ParsedReport) -> ParsedReport:
     """Clean every text field of a parsed report in place and return it."""
     renamed: dict[str, str] = {}
     for key, finding in list(report.findings.items()):
-        new_key = clean_line(key)
+        new_key = clean_key(key)
+        if not new_key:
+            raise ReportError("the report names a finding with an empty id")
         finding.key = new_key
         finding.title = clean_line(finding.title, 2000)
         finding.description = clean_text(finding.description)
@@ -55,7 +72,7 @@ def clean_report(report: ParsedReport) -> ParsedReport:
     if renamed:
         report.findings = {finding.key: finding for finding in report.findings.values()}
     for asset in report.assets:
-        asset.key = clean_line(asset.key)
+        asset.key = clean_key(asset.key)
         if not asset.key:
             raise ReportError("the report names an asset with an empty id")
         asset.name = clean_line(asset.name) or asset.key

@@ -26,4 +26,6 @@ def parse_timestamp(value: object) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    if moment.year < 1970:
+        return None  # Go's zero time (0001-01-01) is how scanners write "not set"
     return moment.astimezone(UTC)
