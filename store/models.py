@@ -7,6 +7,7 @@ from a known good state to a bad one (DESIGN.md rules 1-4).
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,14 @@ class Space(SQLModel, table=True):
     name: str = Field(max_length=200, unique=True)
     created_at: datetime = Field(sa_column=utc_column())
     created_by: str = Field(max_length=200)
+    # Random, so ticket markers differ between databases even for spaces of the same name and
+    # creation time (two installs backfilled from the same --at). Empty in spaces made before
+    # it existed: their markers keep the older formula, so tickets in flight are still found.
+    marker_seed: str = Field(
+        default_factory=lambda: secrets.token_hex(16),
+        max_length=64,
+        sa_column_kwargs={"server_default": ""},
+    )
 
 
 class Member(SQLModel, table=True):

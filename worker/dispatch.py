@@ -59,9 +59,13 @@ BACKOFF_CAP = 3600.0
 ClientFactory = Callable[[IntegrationSettings], TicketSystem]
 
 
-def marker_for(space_name: str, space_created: datetime, case_id: int) -> str:
-    """``casedesk-<12 hex>``: the same for a case forever, different across databases."""
-    seed = f"{space_name}\x00{space_created.isoformat()}\x00{case_id}"
+def marker_for(space: Space, case_id: int) -> str:
+    """``casedesk-<12 hex>``: the same for a case forever, different across databases (the
+    space's random seed; spaces older than the seed keep the formula their tickets have)."""
+    if space.marker_seed:
+        seed = f"{space.marker_seed}\x00{case_id}"
+    else:
+        seed = f"{space.name}\x00{space.created_at.isoformat()}\x00{case_id}"
     return "casedesk-" + hashlib.sha256(seed.encode()).hexdigest()[:12]
 
 
@@ -446,7 +450,7 @@ def _content(session, case: Case) -> TicketContent:  # type: ignore[no-untyped-d
     ).all()
     return TicketContent(
         case_id=case.id,
-        marker=marker_for(space.name, space.created_at, case.id),
+        marker=marker_for(space, case.id),
         title=case.title,
         kind=finding.kind,
         rating=finding.severity or "none",

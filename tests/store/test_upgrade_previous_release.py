@@ -27,7 +27,7 @@ TABLES = (
 
 
 #: Columns later releases added to the old tables, with the value an upgrade gives them.
-ADDED_COLUMNS = {"asset": {"last_report_id": None}}
+ADDED_COLUMNS = {"space": {"marker_seed": ""}, "asset": {"last_report_id": None}}
 
 
 def _rows(url: str) -> dict[str, list[tuple]]:

@@ -107,7 +107,7 @@ def test_rule_14_sigkill_during_dispatch_never_loses_or_doubles_a_ticket(
             assert leftover == []
             space = session.scalars(select(Space)).one()
             cases = session.scalars(select(Case)).all()
-            markers = {case.id: marker_for(space.name, space.created_at, case.id) for case in cases}
+            markers = {case.id: marker_for(space, case.id) for case in cases}
             statuses = {case.id: case.status for case in cases}
         issues = fake.issues_in("jira", "SEC")
     by_marker: dict[str, list] = {}

@@ -277,3 +277,45 @@ def test_webhook_integration_posts_created_and_closed(cli, tmp_path, monkeypatch
             "case.created",
             "case.closed",
         ]
+
+
+def test_rule_15_two_databases_never_share_a_marker(cli, tmp_path, fake, capsys, monkeypatch):
+    """Two installs backfilled from the same --at make the same space at the same time; a
+    lost create in one must not adopt the other's ticket."""
+    from tests.cli_runner import Casedesk
+
+    other = Casedesk(f"sqlite:///{tmp_path / 'other.db'}", capsys, monkeypatch)
+    for install in (cli, other):
+        setup(install, tmp_path, fake, "github", "acme/app")
+    drift_and_finalize(cli)
+    fake.fail_next(Fault.drop(method="POST"))  # the other install's create is lost
+    drift_and_finalize(other)
+    other.ok("worker", "--once", "--at", T.format(6))  # searches for its marker, then sends
+    issues = fake.issues_in("github", "acme/app")
+    assert len(issues) == 2
+    markers = [
+        {label for label in issue.labels if label.startswith("casedesk-")} for issue in issues
+    ]
+    assert markers[0] != markers[1]
+    keys = {show(install)["tickets"][0]["key"] for install in (cli, other)}
+    assert keys == {issue.key for issue in issues}
+
+
+def test_rule_15_spaces_older_than_the_seed_keep_their_markers():
+    from datetime import UTC, datetime
+
+    from store.models import Space
+    from worker.dispatch import marker_for
+
+    created = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+    old = Space(name="default", created_at=created, created_by="alice", marker_seed="")
+    # The formula the first release used: sha256("default\0<created>\0<case id>").
+    assert (
+        marker_for(old, 7)
+        == "casedesk-"
+        + __import__("hashlib")
+        .sha256(b"default\x002026-01-05T06:00:00+00:00\x007")
+        .hexdigest()[:12]
+    )
+    seeded = Space(name="default", created_at=created, created_by="alice")
+    assert len(seeded.marker_seed) == 32 and marker_for(seeded, 7) != marker_for(old, 7)
