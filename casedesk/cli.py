@@ -290,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("interrupted; nothing more was written")
         return 130
+    except BrokenPipeError:
+        # The reader went away (``cases list | head``): stop quietly, as head expects.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OperationalError as error:
         _fail(f"database error: {one_line(str(error.orig))}")
         return EXIT_FAILURE

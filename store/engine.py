@@ -56,8 +56,12 @@ def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         path = Path(database).expanduser()
+        if not path.parent.is_dir():
+            if url != default_database_url():
+                # A mistyped --db would otherwise grow folders and a fresh, empty database.
+                raise DatabaseUrlError(f"no such folder for the database: {path.parent}")
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # The database file is the trust boundary on a shared host: create it private.
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
             fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)

@@ -57,7 +57,9 @@ def case_title(*, kind: str, key: str, title: str, severity: str | None, assets:
     ``[HIGH] <check title> on 3 assets``; ``[CRITICAL] Mitigate vulnerability CVE-… on 1 asset``.
     """
     rating = (severity or "none").upper()
-    subject = f"Mitigate vulnerability {key}" if kind == "vulnerability" else (title or key)
+    # A check title written as a sentence ("… must be on.") would read "… on. on 3 assets".
+    check_subject = title.rstrip(" .") or key
+    subject = f"Mitigate vulnerability {key}" if kind == "vulnerability" else check_subject
     noun = "asset" if assets == 1 else "assets"
     return f"[{rating}] {subject} on {assets} {noun}"
 

@@ -43,3 +43,38 @@ def test_the_largest_id_is_looked_up_not_crashed_on(cli, samples):
     cli.ok("--ingest", samples / "inspec/nginx-baseline-good.json")
     run = cli("cases", "show", str(2**63 - 1))
     assert (run.code, run.stderr) == (2, f"casedesk: no case #{2**63 - 1}\n")
+
+
+def test_a_database_in_a_folder_that_does_not_exist_is_refused(tmp_path):
+    from casedesk.cli import main
+
+    missing = tmp_path / "typo" / "casedesk.db"
+    assert main(["--db", f"sqlite:///{missing}", "cases", "list"]) == 2
+    assert not (tmp_path / "typo").exists()
+
+
+def test_a_reader_that_stops_early_ends_the_listing_quietly(cli, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.native import native
+
+    hosts = {f"host-{n:04d}": {"ssh": "pass"} for n in range(1500)}
+    cli.ok("--ingest", "-", "--at", "2026-03-01T00:00:00Z", stdin=native(hosts))
+    cli.ok("settings", "set", "aggregation_window_hours", "0")
+    failing = {host: {"ssh": "fail"} for host in hosts}
+    cli.ok("--ingest", "-", "--at", "2026-03-01T01:00:00Z", stdin=native(failing))
+    env = {**os.environ, "CASEDESK_DB": cli.db_url}
+    # 1,500 rows are far more than a pipe holds, so casedesk is still writing when head exits.
+    result = subprocess.run(
+        f"{sys.executable} -m casedesk.cli cases list | head -1",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.stdout.count("\n") == 1
+    assert result.stderr == ""

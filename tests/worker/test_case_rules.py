@@ -189,6 +189,14 @@ def test_rule_14_ticket_jobs_are_written_with_the_case_change_or_not_at_all(
     assert jobs(db_url) == [(1, "create", "SECDRIFT"), (1, "create", "secops@example.com")]
 
 
+def test_rule_8_a_check_title_written_as_a_sentence_loses_its_full_stop(cli):
+    titles = {"sym": "The disable_symlinks setting must be on."}
+    feed(cli, {"h1": {"sym": "pass"}}, 0)
+    cli.ingest_json("-", "--at", at(1), stdin=native({"h1": {"sym": "fail"}}, titles=titles))
+    cli.ok("worker", "--once", "--at", at(5))
+    assert cases(cli)[0]["title"] == "[HIGH] The disable_symlinks setting must be on on 1 asset"
+
+
 def test_rule_9_drift_after_finalizing_opens_a_new_case(fleet):
     feed(fleet, {"h1": {"ssh": "fail"}}, 1)
     fleet.ok("worker", "--once", "--at", at(5))
