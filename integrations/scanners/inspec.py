@@ -47,29 +47,45 @@ class _Entry(NamedTuple):
 
 def detect(document: Document) -> bool:
     value = document.value
-    if document.syntax == "json":
-        return (
-            isinstance(value, dict)
-            and isinstance(value.get("profiles"), list)
-            and isinstance(value.get("platform"), dict)
-            and ("statistics" in value or "version" in value)
-        )
+    if document.syntax == "json" and isinstance(value, dict):
+        return _is_report(value) or _is_line(value)
     if document.syntax == "jsonlines":
-        first = value[0]
-        return (
-            isinstance(first.get("id"), str)
-            and _status(first.get("status"), Status.UNKNOWN) is not Status.UNKNOWN
-            and "impact" in first
-            and ("profile" in first or "platform" in first)
-        )
+        return _is_line(value[0])
     return False
+
+
+def _is_report(value: dict[str, Any]) -> bool:
+    """``inspec exec --reporter json``: one document with profiles and a platform."""
+    return (
+        isinstance(value.get("profiles"), list)
+        and isinstance(value.get("platform"), dict)
+        and ("statistics" in value or "version" in value)
+    )
+
+
+def _is_line(value: dict[str, Any]) -> bool:
+    """One control of InSpec's line output."""
+    return (
+        isinstance(value.get("id"), str)
+        and _status(value.get("status"), Status.UNKNOWN) is not Status.UNKNOWN
+        and "impact" in value
+        and ("profile" in value or "platform" in value)
+    )
+
+
+def _line_rows(document: Document) -> list[Any] | None:
+    """The controls of line output (a file of one line decodes as a single JSON object)."""
+    if document.syntax == "jsonlines":
+        return document.value
+    value = document.value
+    return [value] if isinstance(value, dict) and not _is_report(value) else None
 
 
 def parse(document: Document) -> ParsedReport:
     report = ParsedReport(format=FORMAT, assets=[], findings={})
     assets: dict[str, AssetScan] = {}
-    lines = document.syntax == "jsonlines"
-    for entry in _line_controls(document.value) if lines else _report_controls(document.value):
+    rows = _line_rows(document)
+    for entry in _line_controls(rows) if rows is not None else _report_controls(document.value):
         asset = _asset(entry, assets, report)
         key = _control_id(entry.control)
         _describe(report, key, entry.control, entry.profile)

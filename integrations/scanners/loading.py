@@ -83,18 +83,27 @@ def _load_json(text: str) -> Document:
 
 
 def _json_lines(text: str) -> list[dict[str, Any]] | None:
-    """A stream of one JSON object per line (InSpec's line output), or None if it is not one."""
-    rows = [line for line in text.splitlines() if line.strip()]
+    """A stream of one JSON object per line (InSpec's line output), or None if it is not one.
+
+    Once the first line is an object on its own, the file is taken for a stream: a line after
+    it that is not one (a truncated last line) is reported with its own line number.
+    """
+    rows = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
     if len(rows) < 2:
         return None
     objects = []
-    for row in rows:
+    for number, row in rows:
         try:
             value = orjson.loads(row)
-        except orjson.JSONDecodeError:
-            return None
+        except orjson.JSONDecodeError as error:
+            if not objects:
+                return None
+            reason = str(error.msg).split(":")[0]
+            raise ReportError(f"invalid JSON lines: line {number} is not JSON ({reason})") from None
         if not isinstance(value, dict):
-            return None
+            if not objects:
+                return None
+            raise ReportError(f"invalid JSON lines: line {number} is not a JSON object")
         objects.append(value)
     return objects
 

@@ -146,6 +146,23 @@ def test_json_lines_details(samples: Path) -> None:
     assert report.findings["cis-dil-benchmark-2.2.1.1"].severity == "none"  # impact 0.0
 
 
+def test_a_json_lines_stream_of_one_line_is_still_inspec(samples: Path) -> None:
+    first = (samples / "inspec" / "json-lines-cis-dil.log").read_bytes().splitlines()[0]
+    report = parse_report(first + b"\n")
+    assert report.format == "inspec"
+    # Line 1: control cis-dil-benchmark-2.2.1.1, both results "passed", on logsrv01.domain.dk.
+    assert [(a.key, a.results) for a in report.assets] == [
+        ("logsrv01.domain.dk", {"cis-dil-benchmark-2.2.1.1": Status.PASS})
+    ]
+
+
+def test_a_truncated_line_in_a_stream_is_named_by_its_number(samples: Path) -> None:
+    lines = (samples / "inspec" / "json-lines-cis-dil.log").read_bytes().splitlines()
+    truncated = b"\n".join([*lines[:3], lines[3][:200]])
+    with pytest.raises(ReportError, match=r"^invalid JSON lines: line 4 is not JSON"):
+        parse_report(truncated)
+
+
 def _report(controls: list[Any], platform: dict[str, Any] | None = None) -> bytes:
     document = {
         "platform": {"name": "debian", "release": "12"} if platform is None else platform,
