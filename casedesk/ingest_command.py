@@ -27,6 +27,8 @@ from worker.ingest import IngestOutcome, PreparedReport, ingest, prepare
 PROGRESS_THRESHOLD_ASSETS = 200
 
 
+#: casedesk's commands: a "file" of one of these names is a command typed after --ingest.
+COMMAND_NAMES = frozenset({"worker", "cases", "members", "settings", "integrations", "demo"})
 #: Larger input is refused before it is read whole (``--ingest /dev/zero`` must not eat the
 #: machine's memory); the largest real fleet reports are a few hundred megabytes.
 MAX_REPORT_BYTES = 1 << 30
@@ -49,6 +51,11 @@ def read_input(name: str) -> bytes:
         with path.open("rb") as stream:
             return _read_capped(stream, name)
     except FileNotFoundError:
+        if name in COMMAND_NAMES:  # `casedesk --ingest a.json worker`: argparse took it as a file
+            raise UsageError(
+                f"{name}: no such file (--ingest takes every word after it as a file;"
+                f" run `casedesk {name}` as its own command)"
+            ) from None
         raise UsageError(f"{name}: no such file") from None
     except PermissionError:
         raise UsageError(f"{name}: permission denied") from None

@@ -15,6 +15,11 @@ import pytest
         ),
         (["--ingest"], "casedesk: argument --ingest: expected at least one argument"),
         (
+            ["--ingest", "worker"],
+            "casedesk: worker: no such file (--ingest takes every word after it as a file;"
+            " run `casedesk worker` as its own command)",
+        ),
+        (
             ["cases", "show", "99999999999999999999999"],
             "casedesk cases show: argument id: not a case id: '99999999999999999999999'",
         ),
