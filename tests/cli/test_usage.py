@@ -35,7 +35,8 @@ import pytest
         ),
     ],
 )
-def test_bad_usage_is_one_line_and_exit_2(cli, tmp_path, argv, line):
+def test_bad_usage_is_one_line_and_exit_2(cli, tmp_path, monkeypatch, argv, line):
+    monkeypatch.chdir(tmp_path)  # an empty folder, as a cron job's would be
     run = cli(*argv)
     assert run.code == 2
     assert run.stdout == ""
