@@ -22,6 +22,16 @@ _FLIP = {"pass": "fail", "fail": "pass", "absent": "detected", "detected": "abse
 _BAD = ("fail", "detected")
 
 
+#: The score range of each rating (CVSS v3 bands), so a demo finding's two never disagree.
+SCORE_BANDS = {
+    "critical": (9.0, 10.0),
+    "high": (7.0, 8.9),
+    "medium": (4.0, 6.9),
+    "low": (0.1, 3.9),
+    "none": (0.0, 0.0),
+}
+
+
 def _rating(score: float) -> str:
     return "critical" if score >= 9 else "high" if score >= 7 else "medium" if score >= 4 else "low"
 
@@ -57,7 +67,7 @@ class Fleet:
                     "kind": "check",
                     "title": f"Ensure {area} hardening control {index} is configured",
                     "severity": severity,
-                    "score": round(rng.uniform(1, 10), 1),
+                    "score": round(rng.uniform(*SCORE_BANDS[severity]), 1),
                     "description": f"Control {index} of the {area} baseline.",
                     "remediation": f"Apply the {area} baseline setting number {index}.",
                     "source": "Fleet Hardening Baseline",

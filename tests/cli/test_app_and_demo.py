@@ -87,3 +87,13 @@ def test_demo_in_a_terminal_opens_the_app_and_a_remapped_key_quits_it(cli, tmp_p
         assert terminal.wait_exit() == 0
     finally:
         terminal.close()
+
+
+def test_demo_findings_never_rate_against_their_score():
+    from casedesk.fleet import SCORE_BANDS, Fleet
+
+    findings = Fleet(assets=1, checks=300, vulnerabilities=60).findings()
+    assert {f["severity"] for f in findings} == set(SCORE_BANDS)  # every rating occurs
+    for finding in findings:
+        low, high = SCORE_BANDS[finding["severity"]]
+        assert low <= finding["score"] <= high, finding
