@@ -219,10 +219,14 @@ def _integrations_parser(commands) -> None:  # type: ignore[no-untyped-def]
         "list", parents=[_shared()], help="integrations and where their tokens come from"
     )
     add = sub.add_parser(
-        "add", parents=[_shared()], help="add or change an integration (editor/owner)"
+        "add",
+        parents=[_shared()],
+        help="add an integration, or change the given fields of one (editor/owner)",
     )
     add.add_argument("name")
-    add.add_argument("--kind", required=True, choices=INTEGRATION_KINDS)
+    add.add_argument(
+        "--kind", choices=INTEGRATION_KINDS, help="needed for a new integration; never changes"
+    )
     add.add_argument("--url", help="Jira host, GitHub Enterprise / GitLab base URL, webhook URL")
     add.add_argument("--flavor", choices=("cloud", "datacenter"), help="Jira only")
     add.add_argument("--email", help="Jira Cloud: the account the API token belongs to")
@@ -235,19 +239,31 @@ def _integrations_parser(commands) -> None:  # type: ignore[no-untyped-def]
     add.add_argument("--issue-type", help="Jira issue type (default Task)")
     add.add_argument("--drift-destination", help="where drift tickets go (default: --project)")
     add.add_argument(
-        "--no-auto-close-tickets", action="store_true", help="leave tickets open when cases close"
+        "--auto-close-tickets",
+        action=argparse.BooleanOptionalAction,
+        help="close tickets when their cases close (default on)",
     )
-    add.add_argument("--no-drift-tickets", action="store_true", help="no tickets for drift cases")
+    add.add_argument(
+        "--drift-tickets",
+        action=argparse.BooleanOptionalAction,
+        help="a ticket for every drift case (default on)",
+    )
     add.add_argument(
         "--option",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="kind-specific option (e-mail: host, port, security, from_address, username, "
-        "password_env, directory; webhook: secret_env; jira: close_transition)",
+        help="kind-specific option, KEY= removes it (e-mail: host, port, security, "
+        "from_address, username, password_env, directory; webhook: secret_env; "
+        "jira: close_transition; any: concurrency, read_timeout_seconds)",
     )
     remove = sub.add_parser("remove", parents=[_shared()], help="remove an integration")
     remove.add_argument("name")
+    remove.add_argument(
+        "--force",
+        action="store_true",
+        help="remove even with queued ticket jobs or open tickets of active cases (they are lost)",
+    )
     test = sub.add_parser("test", parents=[_shared()], help="check credentials and destination")
     test.add_argument("name")
 

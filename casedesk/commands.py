@@ -15,10 +15,14 @@ from typing import Any
 import orjson
 
 from casedesk.errors import UsageError, one_line
+from integrations.tickets.checks import OPTIONS
 from worker.admin_service import AdminService
 from worker.case_service import CaseService, CaseSummary
-from worker.integration_service import IntegrationError, IntegrationService
+from worker.integration_service import IntegrationError, IntegrationNotFound, IntegrationService
 from worker.settings_file import export_settings, import_settings
+
+#: Every option any kind knows, with its type (the types agree across kinds).
+OPTION_TYPES = {key: kind for options in OPTIONS.values() for key, kind in options.items()}
 
 
 def _print_json(value: Any) -> None:
@@ -214,11 +218,16 @@ def integrations(context, args: argparse.Namespace) -> int:  # type: ignore[no-u
         changed = service.save(args.space, _integration_entry(args), now=context.now)
         print(f"Integration {one_line(args.name)} saved" + ("." if changed else " (unchanged)."))
     elif command == "remove":
-        service.remove(args.space, args.name, now=context.now)
-        print(f"Removed integration {one_line(args.name)}.")
+        dropped = service.remove(args.space, args.name, now=context.now, force=args.force)
+        print(
+            f"Removed integration {one_line(args.name)}"
+            + (f"; dropped {dropped}." if dropped else ".")
+        )
     elif command == "test":
         try:
             print(one_line(service.test(args.space, args.name)))
+        except IntegrationNotFound:
+            raise  # no such integration: bad input, exit 2
         except IntegrationError as error:  # the check ran and failed: exit 1, not a usage error
             print(f"casedesk: {one_line(str(error))}", file=sys.stderr)
             return 1
@@ -242,7 +251,11 @@ def integrations(context, args: argparse.Namespace) -> int:  # type: ignore[no-u
 
 
 def _integration_entry(args: argparse.Namespace) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": args.name, "kind": args.kind}
+    """The fields given on the command line, and only those (an existing integration keeps
+    the rest); the service validates the result."""
+    entry: dict[str, Any] = {"name": args.name}
+    if args.kind is not None:
+        entry["kind"] = args.kind
     for option in (
         "url",
         "flavor",
@@ -256,14 +269,36 @@ def _integration_entry(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, option)
         if value is not None:
             entry[option] = value
-    entry["auto_close_tickets"] = not args.no_auto_close_tickets
-    entry["create_drift_tickets"] = not args.no_drift_tickets
+    if args.auto_close_tickets is not None:
+        entry["auto_close_tickets"] = args.auto_close_tickets
+    if args.drift_tickets is not None:
+        entry["create_drift_tickets"] = args.drift_tickets
     options: dict[str, Any] = {}
     for pair in args.option:
         key, separator, value = pair.partition("=")
-        if not separator or not key.strip():
-            raise UsageError(f"--option {pair!r}: write KEY=VALUE")
-        options[key.strip()] = int(value) if value.isdigit() else value
+        key = key.strip()
+        if not separator or not key:
+            raise UsageError(f"--option {one_line(pair, 60)!r}: write KEY=VALUE")
+        options[key] = _option_value(key, value)
     if options:
         entry["options"] = options
     return entry
+
+
+def _option_value(key: str, text: str) -> Any:
+    """An --option value as its option's type; "" removes the option (None)."""
+    if text == "":
+        return None
+    wanted = OPTION_TYPES.get(key, "text")
+    if wanted == "table":
+        raise UsageError(f"--option {key}: a table; set it with casedesk settings import")
+    try:
+        if wanted == "int":
+            return int(text)
+        if wanted == "number":
+            number = float(text)
+            return int(number) if number.is_integer() and "." not in text else number
+    except ValueError:
+        words = "a whole number" if wanted == "int" else "a number"
+        raise UsageError(f"--option {key} must be {words}") from None
+    return text

@@ -62,13 +62,14 @@ class AdminService:
             )
             if member is not None and member.role == role:
                 return False
-            if member is not None and member.role == "owner" and role != "owner":
-                _keep_an_owner(session, space_row.id, user)
             old = member.role if member else "none"
             if member is None:
                 session.add(Member(space_id=space_row.id, user=user, role=role))
             else:
                 member.role = role
+            if old == "owner":
+                session.flush()
+                require_an_owner(session, space_row.id)
             session.add(
                 AuditEvent(
                     space_id=space_row.id,
@@ -89,9 +90,10 @@ class AdminService:
             )
             if member is None:
                 raise MemberError(f"{user!r} is not a member of space {space_row.name!r}")
-            if member.role == "owner":
-                _keep_an_owner(session, space_row.id, user)
             session.delete(member)
+            if member.role == "owner":
+                session.flush()
+                require_an_owner(session, space_row.id)
             session.add(
                 AuditEvent(
                     space_id=space_row.id,
@@ -121,12 +123,17 @@ class AdminService:
             return role_of(session, resolve_space(session, space), self.user)
 
 
-def _keep_an_owner(session, space_id: int, leaving: str) -> None:  # type: ignore[no-untyped-def]
-    owners = session.scalars(
-        select(Member.user).where(Member.space_id == space_id, Member.role == "owner")
-    ).all()
-    if set(owners) <= {leaving}:
+def require_an_owner(session, space_id: int) -> None:  # type: ignore[no-untyped-def]
+    """After a membership change (flushed, not committed): the space still has an owner.
+
+    The one check behind ``members add|remove``, ``settings import`` and the terminal app; the
+    caller's transaction is rolled back by the MemberError, so nothing is applied.
+    """
+    owner = session.scalar(
+        select(Member.id).where(Member.space_id == space_id, Member.role == "owner").limit(1)
+    )
+    if owner is None:
         raise MemberError("a space keeps at least one owner")
 
 
-__all__ = ["AdminService", "MemberError", "MemberInfo", "SettingError"]
+__all__ = ["AdminService", "MemberError", "MemberInfo", "SettingError", "require_an_owner"]

@@ -13,6 +13,8 @@ from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
+from integrations.tickets.base import PermanentError
+from integrations.tickets.checks import destination as check_destination
 from store.access import require, role_of
 from store.engine import read_session, write_session
 from store.models import (
@@ -447,13 +449,15 @@ class CaseService:
             findings = _lookup(session, Finding, space_row.id, finding_keys, "finding")
             assets = _lookup(session, Asset, space_row.id, asset_keys, "asset")
             if integration is not None:
-                found = session.scalar(
-                    select(Integration.id).where(
+                kind = session.scalar(
+                    select(Integration.kind).where(
                         Integration.space_id == space_row.id, Integration.name == integration
                     )
                 )
-                if found is None:
+                if kind is None:
                     raise CaseError(f"no integration called {integration!r} in this space")
+                if destination:  # none: the integration's project (worker.outbox)
+                    _check_destination(integration, kind, destination)
             elif destination is not None:
                 raise CaseError("--destination goes with --integration")
             _refuse_tracked_pairs(session, space_row.id, findings, assets)
@@ -634,6 +638,14 @@ def _lookup(session: Session, model, space_id: int, keys: list[str], noun: str):
     if missing:
         raise CaseError(f"no {noun} {missing[0]!r} in this space")
     return [rows[key] for key in dict.fromkeys(keys)]
+
+
+def _check_destination(integration: str, kind: str, destination: str) -> None:
+    """The destination a ticket of this kind can go to (the check of settings save, rule 21)."""
+    try:
+        check_destination(kind, destination)
+    except PermanentError as error:
+        raise CaseError(f"--destination for {integration}: {error.message}") from None
 
 
 def _refuse_tracked_pairs(session: Session, space_id: int, findings: list, assets: list) -> None:  # type: ignore[type-arg]

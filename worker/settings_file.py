@@ -19,6 +19,12 @@ import tomli_w
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from integrations.tickets.checks import (
+    SettingProblem,
+    check_integration,
+    env_name_problem,
+    file_path_problem,
+)
 from store.access import ROLES, PermissionDenied, is_owner_anywhere, require
 from store.engine import read_session, write_session
 from store.models import AuditEvent, Integration, Member, Space
@@ -30,6 +36,7 @@ from store.settings import (
     validate_setting,
 )
 from store.spaces import get_or_create_space, validate_space_name
+from worker.admin_service import MemberError, require_an_owner
 
 INTEGRATION_KINDS = ("jira", "github", "gitlab", "email", "webhook")
 _TEXT_FIELDS = (
@@ -53,6 +60,10 @@ class SettingsFileError(ValueError):
     """The settings file is wrong; the message names the line."""
 
 
+class KindChangeError(ValueError):
+    """An existing integration cannot become another kind (its tickets live in the old one)."""
+
+
 @dataclass(slots=True)
 class SpacePlan:
     """What one ``[spaces.NAME]`` block asks for, validated."""
@@ -61,6 +72,8 @@ class SpacePlan:
     settings: dict[str, Any] = field(default_factory=dict)
     members: dict[str, str] = field(default_factory=dict)
     integrations: list[dict[str, Any]] = field(default_factory=list)
+    #: Line numbers for refusals that need the database: ("members", user) / ("kind", name).
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def export_settings(engine: Engine) -> str:
@@ -85,6 +98,8 @@ def export_settings(engine: Engine) -> str:
                 )
                 entry.update({name: getattr(row, name) for name in _BOOL_FIELDS})
                 options = json.loads(row.options or "{}")
+                _drop_unsafe_sources(entry)
+                _drop_unsafe_sources(options)
                 if options:
                     entry["options"] = options
                 integrations.append(entry)
@@ -92,6 +107,19 @@ def export_settings(engine: Engine) -> str:
                 block["integrations"] = integrations
             spaces[space.name] = block
     return tomli_w.dumps({"spaces": spaces})
+
+
+def _drop_unsafe_sources(table: dict[str, Any]) -> None:
+    """Rule 18: a stored token source that is not a variable name or a path may be the token
+    itself (saved before sources were checked); it is left out of the export, never written."""
+    for key in list(table):
+        value = table[key]
+        if not isinstance(value, str) or not value:
+            continue
+        env = key.endswith("_env") and env_name_problem(value, key)
+        file = key.endswith("_file") and file_path_problem(value, key)
+        if env or file:
+            del table[key]
 
 
 def parse_settings_file(text: str) -> list[SpacePlan]:
@@ -144,6 +172,7 @@ def _plan(name: str, block: dict[str, Any], lines: _LineFinder) -> SpacePlan:
                 f" {', '.join(ROLES)}"
             )
         plan.members[user] = role
+        plan.lines[("members", user)] = lines.find(user, f"{where}.members")
     integrations = block.get("integrations", [])
     if not isinstance(integrations, list):
         raise SettingsFileError(
@@ -152,13 +181,19 @@ def _plan(name: str, block: dict[str, Any], lines: _LineFinder) -> SpacePlan:
     seen: set[str] = set()
     header = f"{where}.integrations"
     for index, entry in enumerate(integrations):
-        integration = validate_integration(entry, lambda key, i=index: lines.find(key, header, i))
+
+        def line_of(key: str, i: int = index) -> int:
+            # A key the table lacks (a missing token source): the line of the table's name.
+            return lines.find(key, header, i, strict=True) or lines.find("name", header, i)
+
+        integration = validate_integration(entry, line_of)
         if integration["name"] in seen:
             raise SettingsFileError(
                 f"line {lines.find('name', header, index)}:"
                 f" two integrations named {integration['name']!r}"
             )
         seen.add(integration["name"])
+        plan.lines[("kind", integration["name"])] = lines.find("kind", header, index)
         plan.integrations.append(integration)
     return plan
 
@@ -171,8 +206,12 @@ def _table(value: object, where: str, lines: _LineFinder) -> dict[str, Any]:
     return value
 
 
-def validate_integration(entry: object, line_of) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """Check one integration table; ``line_of(key)`` says where a key is, for messages."""
+def validate_integration(entry: object, line_of, *, new_name: bool = True) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Check one integration table; ``line_of(key)`` says where a key is, for messages.
+
+    Every check of :func:`integrations.tickets.checks.check_integration` runs here: per-kind
+    required fields, URLs, destinations, token sources (never a token), options.
+    """
     if not isinstance(entry, dict):
         raise SettingsFileError(f"line {line_of('integrations')}: an integration must be a table")
     result: dict[str, Any] = {}
@@ -205,8 +244,15 @@ def validate_integration(entry: object, line_of) -> dict[str, Any]:  # type: ign
         raise SettingsFileError(
             f"line {line_of('kind')}: kind must be one of {', '.join(INTEGRATION_KINDS)}"
         )
-    if result.get("flavor") not in (None, "", "cloud", "datacenter"):
-        raise SettingsFileError(f"line {line_of('flavor')}: flavor must be cloud or datacenter")
+    # One check for every entry point (settings import, the command line, the terminal app).
+    try:
+        check_integration(result, new_name=new_name)
+    except SettingProblem as problem:
+        raise SettingsFileError(
+            f"line {line_of(problem.key)}: integration {result['name']!r}: {problem.message}"
+            if problem.key != "name"
+            else f"line {line_of(problem.key)}: {problem.message}"
+        ) from None
     return result
 
 
@@ -236,10 +282,30 @@ def import_settings(engine: Engine, text: str, *, user: str, now: datetime) -> i
                 changes += change_setting(session, space, key, value, actor=user, now=now)
             if plan.members:
                 require(session, space, user, "owner", "changing members")
-                changes += _apply_members(session, space, plan.members, user, now)
+                member_changes = _apply_members(session, space, plan.members, user, now)
+                changes += member_changes
+                if member_changes:
+                    _keep_an_owner(session, space, plan)
             for entry in plan.integrations:
-                changes += apply_integration(session, space, entry, user, now)
+                try:
+                    changes += apply_integration(session, space, entry, user, now)
+                except KindChangeError as error:
+                    line = plan.lines.get(("kind", entry["name"]), 1)
+                    raise SettingsFileError(f"line {line}: {error}") from None
     return changes
+
+
+def _keep_an_owner(session: Session, space: Space, plan: SpacePlan) -> None:
+    """The file may not leave the space without an owner (the same rule as members remove)."""
+    session.flush()
+    try:
+        require_an_owner(session, space.id)
+    except MemberError as error:
+        demoted = [u for u, role in plan.members.items() if role != "owner"]
+        line = plan.lines.get(("members", demoted[0]), 1) if demoted else 1
+        raise SettingsFileError(
+            f"line {line}: {error}: space {plan.name!r} would have no owner"
+        ) from None
 
 
 def apply_config_spaces(engine: Engine, spaces: dict[str, Any], *, user: str, now: datetime) -> int:
@@ -283,6 +349,11 @@ def apply_integration(
             Integration.space_id == space.id, Integration.name == entry["name"]
         )
     )
+    if row is not None and row.kind != entry["kind"]:
+        raise KindChangeError(
+            f"integration {row.name!r} is a {row.kind} integration and stays one (its tickets "
+            f"live there): remove it and add a new {entry['kind']} integration instead"
+        )
     wanted = {name: entry.get(name, "") for name in _TEXT_FIELDS}
     wanted["issue_type"] = entry.get("issue_type", "Task")
     wanted.update({name: entry.get(name, True) for name in _BOOL_FIELDS})
@@ -319,15 +390,28 @@ class _LineFinder:
             header = self._HEADER.match(line)
             if header:
                 table = header.group(2).replace('"', "").replace(" ", "")
-                occurrence = counts.get(table, -1) + 1 if header.group(1) == "[[" else 0
-                counts[table] = occurrence
+                if header.group(1) == "[[":
+                    occurrence = counts.get(table, -1) + 1
+                    counts[table] = occurrence
+                else:  # a sub-table ([….integrations.options]) belongs to the current [[…]]
+                    parents = [t for t in counts if table.startswith(t + ".")]
+                    occurrence = counts[max(parents, key=len)] if parents else 0
                 self.keys.append((table, occurrence, table.rsplit(".", 1)[-1], number))
                 continue
             key = self._KEY.match(line)
             if key:
                 self.keys.append((table, occurrence, key.group(2).strip(), number))
 
-    def find(self, key: str, table: str | None = None, occurrence: int | None = None) -> int:
+    def find(
+        self,
+        key: str,
+        table: str | None = None,
+        occurrence: int | None = None,
+        *,
+        strict: bool = False,
+    ) -> int:
+        """The line of ``key`` in ``table`` (its ``occurrence``-th [[…]]); else, unless
+        ``strict`` (then 0), of ``key`` anywhere, else 1."""
         for row_table, row_occurrence, row_key, number in self.keys:
             if row_key != key:
                 continue
@@ -336,6 +420,8 @@ class _LineFinder:
             if occurrence is not None and row_occurrence != occurrence:
                 continue
             return number
+        if strict:
+            return 0
         for _table, _occurrence, row_key, number in self.keys:
             if row_key == key:
                 return number

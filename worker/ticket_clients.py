@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from integrations.tickets.base import PermanentError, TicketSystem
+from integrations.tickets.checks import env_name_problem, shown_file
 from integrations.tickets.email import EmailSettings, EmailTickets
 from integrations.tickets.github import GitHub, github_api_url
 from integrations.tickets.gitlab import GitLab
@@ -78,24 +79,31 @@ class IntegrationSettings:
 def read_secret(name: str, *, env: str, file: str, required: bool = True) -> str:
     """The secret from ``env`` (a variable name) or ``file`` (mode 0600); one-line errors."""
     if env:
+        # Rule 18: a stored value that is not a variable name may be the token: never echo it.
+        if env_name_problem(env) is not None:
+            raise PermanentError(
+                "the stored token_env is not an environment variable name; set it again "
+                f"(casedesk integrations add {name} --token-env VAR)"
+            )
         value = os.environ.get(env, "")
         if not value.strip():
             raise PermanentError(f"environment variable {env} is not set")
         return value.strip()
     if file:
+        shown = shown_file(file)
         path = Path(file).expanduser()
         try:
             mode = path.stat().st_mode
         except OSError:
-            raise PermanentError(f"token file {file} cannot be read") from None
+            raise PermanentError(f"token file {shown} cannot be read") from None
         if stat.S_IMODE(mode) & 0o077:
-            raise PermanentError(f"token file {file} must be private (chmod 600)")
+            raise PermanentError(f"token file {shown} must be private (chmod 600)")
         try:
             value = path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError):
-            raise PermanentError(f"token file {file} cannot be read") from None
+            raise PermanentError(f"token file {shown} cannot be read") from None
         if not value:
-            raise PermanentError(f"token file {file} is empty")
+            raise PermanentError(f"token file {shown} is empty")
         return value
     if required:
         raise PermanentError("name a token_env or a token_file")

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, getaddresses
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,12 @@ from integrations.tickets.base import (
     TicketError,
     TicketRef,
 )
+from integrations.tickets.checks import email_addresses, email_transport
 from integrations.tickets.layout import Section, check_marker, fit_body, labels, one_line_title
 
-SECURITY_MODES = ("starttls", "tls", "none", "file")
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-# A comma outside double quotes separates addresses ("Doe, Jane" <jane@example.com> is one).
-_TOP_LEVEL_COMMA = re.compile(r',(?=(?:[^"]*"[^"]*")*[^"]*$)')
+#: Address lists: comma-separated, each checked, CR/LF refused (one check, shared with saving).
+_parse_addresses = email_addresses
 
 MAX_SUBJECT = 250
 MAX_BODY = 100_000  # characters: mail has no hard limit, but people must still read it
@@ -92,20 +91,13 @@ class EmailTickets:
         ``ssl_context`` defaults to the system's verifying context; tests pass one that trusts
         their own certificate.
         """
-        if settings.security not in SECURITY_MODES:
-            raise PermanentError(
-                f"e-mail security must be one of {', '.join(SECURITY_MODES)}, "
-                f"not {clean_line(settings.security, 40)!r}"
-            )
-        if settings.security == "none" and settings.host.strip("[]").lower() not in LOOPBACK_HOSTS:
-            raise PermanentError(
-                f"e-mail security 'none' sends in clear text and is allowed only to localhost, "
-                f"not {clean_line(settings.host, 100)}; use 'starttls' or 'tls'"
-            )
-        if settings.security == "file" and not settings.directory:
-            raise PermanentError("e-mail security 'file' needs a directory for the .eml files")
-        if bool(settings.username) != bool(password):
-            raise PermanentError("e-mail login needs both a username and a password (or neither)")
+        email_transport(
+            security=settings.security,
+            host=settings.host,
+            directory=settings.directory,
+            username=settings.username,
+            has_password=bool(password),
+        )
         self._from = _parse_addresses(settings.from_address, "from address")
         if len(self._from) != 1:
             raise PermanentError("e-mail needs exactly one from address")
@@ -338,30 +330,6 @@ def render_plain_text(sections: list[Section]) -> str:
             parts.append(section.note)
         blocks.append(f"{section.heading}\n{'-' * len(section.heading)}\n" + "\n\n".join(parts))
     return "\n\n".join(blocks) + "\n"
-
-
-def _parse_addresses(text: str, what: str) -> list[Address]:
-    """Comma-separated addresses, each checked; CR/LF or other control characters refused."""
-    if re.search(r"[\x00-\x1f\x7f\u2028\u2029]", text):
-        raise PermanentError(f"e-mail {what} contains a line break or control character")
-    parts = [part for part in _TOP_LEVEL_COMMA.split(text) if part.strip()]
-    if not parts:
-        raise PermanentError(f"e-mail {what} is empty")
-    return [_parse_address(part, what) for part in parts]
-
-
-def _parse_address(text: str, what: str) -> Address:
-    """Exactly one address with a user and a dotted domain (or localhost) per part."""
-    parsed = getaddresses([text])
-    try:
-        [(name, spec)] = parsed
-        address = Address(display_name=name, addr_spec=spec)
-    except (ValueError, IndexError, TypeError):
-        address = None
-    domain = address.domain.lower() if address else ""
-    if address is None or not address.username or ("." not in domain and domain != "localhost"):
-        raise PermanentError(f"e-mail {what} {clean_line(text, 200)!r} is not a valid address")
-    return address
 
 
 def _expect(answer: tuple[int, bytes], subject: str, good: tuple[int, ...]) -> None:

@@ -6,7 +6,6 @@ API lags) and closed as completed (REFERENCE.md, GitHub).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from integrations.tickets.base import OutcomeUnknownError, PermanentError, TicketContent, TicketRef
+from integrations.tickets.checks import github_repository as _repository
 from integrations.tickets.http import Api, Tracker, make_client
 from integrations.tickets.layout import check_marker, fit_body, labels, one_line_title
 from integrations.tickets.markup import render_markdown
@@ -24,7 +24,6 @@ TITLE_LIMIT = 255
 BODY_LIMIT = 65_536
 # GitHub asks for at least a minute when a secondary rate limit names no time.
 RATE_LIMIT_WAIT = 60.0
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def github_api_url(url: str | None) -> str:
@@ -149,13 +148,6 @@ class GitHub:
             raise PermanentError(
                 f"GitHub token may not label issues in {repository}: it needs write (push) access"
             )
-
-
-def _repository(destination: str) -> str:
-    repository = destination.strip().strip("/")
-    if not _REPOSITORY.fullmatch(repository):
-        raise PermanentError(f"GitHub destination must be owner/repo, not {destination!r}")
-    return repository
 
 
 def _ref(issue: dict[str, Any]) -> TicketRef:

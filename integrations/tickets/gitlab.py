@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from integrations.tickets.base import OutcomeUnknownError, PermanentError, TicketContent, TicketRef
+from integrations.tickets.checks import gitlab_project
 from integrations.tickets.http import Api, Tracker, make_client
 from integrations.tickets.layout import check_marker, fit_body, labels, one_line_title
 from integrations.tickets.markup import render_markdown
@@ -136,9 +137,7 @@ class GitLab:
 
 def _project_id(destination: str) -> str:
     """A numeric id as is; a path URL-encoded as one segment (group%2Fproject)."""
-    project = destination.strip().strip("/")
-    if not project:
-        raise PermanentError("GitLab destination is empty: name a project id or group/project")
+    project = gitlab_project(destination)
     if project.isdigit() or "%2f" in project.lower():
         return project
     return quote(project, safe="")

@@ -8,7 +8,6 @@ leads to a status in the "done" category (REFERENCE.md, Jira).
 from __future__ import annotations
 
 import base64
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from integrations.tickets.base import (
     TicketContent,
     TicketRef,
 )
+from integrations.tickets.checks import jira_account, jira_project_key
 from integrations.tickets.http import Api, Tracker, make_client
 from integrations.tickets.layout import check_marker, fit_body, labels, one_line_title
 from integrations.tickets.markup import render_jira_wiki
@@ -61,10 +61,7 @@ class JiraConfig:
     close_transition: str = ""  # a transition id or name; default: the first to a done status
 
     def __post_init__(self) -> None:
-        if self.flavor not in ("cloud", "datacenter"):
-            raise ValueError(f"Jira flavor must be cloud or datacenter, not {self.flavor!r}")
-        if self.flavor == "cloud" and not self.email:
-            raise ValueError("Jira Cloud needs the e-mail address the API token belongs to")
+        jira_account(self.flavor, self.email)
 
 
 class Jira:
@@ -194,12 +191,7 @@ class Jira:
             )
 
     def _project(self, destination: str) -> str:
-        project = (destination or self.config.project).strip()
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", project):
-            raise PermanentError(
-                f"Jira destination must be a project key like SEC, not {project!r}"
-            )
-        return project
+        return jira_project_key(destination or self.config.project)
 
     def _ref(self, key: str) -> TicketRef:
         return TicketRef(key, f"{self.base_url}/browse/{key}")

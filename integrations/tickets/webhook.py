@@ -36,6 +36,7 @@ from integrations.tickets.base import (
     TicketError,
     TicketRef,
 )
+from integrations.tickets.checks import web_url
 from integrations.tickets.http import make_client, retry_after_seconds
 from integrations.tickets.layout import check_marker
 
@@ -43,7 +44,6 @@ EVENT_CREATED = "case.created"
 EVENT_CLOSED = "case.closed"
 EVENT_TEST = "casedesk.test"
 SECRET_PREFIX = "whsec_"
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 MAX_REPLY = 200  # receiver words quoted in an error
 
 # webhook-id of a case event: "<marker>_<case id>_<created|closed>"; close() reads it back.
@@ -221,18 +221,11 @@ def _check(response: httpx.Response, where: str) -> None:
 
 def _checked_url(url: str) -> httpx.URL:
     """An absolute http(s) URL; plain http only to this machine (the payload is sensitive)."""
+    web_url(url, "webhook URL")
     try:
-        parsed = httpx.URL(url)
+        return httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError):
         raise PermanentError("webhook URL is not a valid URL") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise PermanentError("webhook URL must be an absolute https:// URL")
-    if parsed.scheme == "http" and parsed.host.strip("[]").lower() not in LOOPBACK_HOSTS:
-        raise PermanentError(
-            f"webhook URL for {clean_line(parsed.host, 100)} must use https "
-            "(plain http is allowed only to localhost)"
-        )
-    return parsed
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:
