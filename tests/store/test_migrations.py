@@ -84,10 +84,13 @@ def test_every_revision_upgrades_one_step_at_a_time_keeping_data(db_url):
 
 
 def test_sqlite_database_is_private_and_in_wal_mode(tmp_path):
-    path = tmp_path / "sub" / "casedesk.db"
-    engine = make_engine(f"sqlite:///{path}")
+    # The default file, in the data directory (XDG_DATA_HOME is tmp_path/data here), which
+    # casedesk creates itself; another --db folder must exist already (test_usage).
+    path = tmp_path / "data" / "casedesk" / "casedesk.db"
+    engine = make_engine()
     upgrade(engine)
     assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
