@@ -4,12 +4,14 @@ zero-width characters show literally and never crash or act (DESIGN.md rule 21).
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 from textual.widgets import DataTable
 
 from integrations.tickets.base import TicketContent, TicketRef
+from store.models import Integration
 from tests.tui.conftest import HOSTS, NOW, T0, dispatcher, ingest_report, scan, settle
 from tui.safe import clean, clean_block, fit
-from tui.screens.case_detail import CaseScreen
+from tui.screens.case_detail import TITLE_LINES, CaseScreen
 from tui.screens.cases import CasesScreen
 from tui.screens.settings import SettingsScreen
 from tui.widgets.case_table import CaseTable
@@ -64,9 +66,25 @@ def hostile_space(engine) -> None:  # type: ignore[no-untyped-def]
     ingest_report(engine, bad, T0 + (NOW - T0) / 4, space="hostile", findings=findings)
     IntegrationService(engine, "alice").save(
         "hostile",
-        {"name": f"[b]jira[/b]{EMOJI}", "kind": "jira", "project": MARKUP, "token_env": "X"},
+        {
+            "name": "jira-hostile",
+            "kind": "jira",
+            "url": "https://jira.example",
+            "flavor": "cloud",
+            "email": "bot@example.com",
+            "project": "SEC",
+            "token_env": "X",
+        },
         now=T0,
     )
+    # Names and projects are checked when saved now; a database from before those checks may
+    # still hold anything.
+    with engine.begin() as connection:
+        connection.execute(
+            update(Integration)
+            .where(Integration.name == "jira-hostile")
+            .values(name=f"[b]jira[/b]{EMOJI}", project=MARKUP)
+        )
     AdminService(engine, "alice").add_member(
         "hostile", "[@click=app.quit]mallory", "viewer", now=T0
     )
@@ -114,7 +132,8 @@ async def test_rule_21_hostile_text_shows_literally_and_never_acts(make_app, eng
             screen = app.screen
             title = str(screen.query_one("#case-title").render())
             assert "\x1b" not in title
-            assert any(part in title for part in ("[@click=app.quit]quit[/]", "␛[31m", "L" * 500))
+            assert any(part in title for part in ("[@click=app.quit]quit[/]", "␛[31m", "L" * 100))
+            assert title.count("\n") < TITLE_LINES  # a 10,000-character title: three lines
             tickets = str(screen.query_one("#case-tickets").render())
             assert "\x1b" not in tickets
             if case.kind == "drift":  # the tracker's answer, shown as it came
