@@ -38,7 +38,12 @@ class Command:
     key_display: str | None = None
     show: bool = True
     palette: bool = True
+    #: The footer's word for it, where the title is too long for 80 columns.
+    short: str | None = None
 
+
+#: App-wide keys the footer leaves out on screens above the case list (help lists them).
+SUB_SCREEN_HIDDEN = frozenset({"app.settings", "app.switch_space"})
 
 #: Where each scope's commands are listed on the help screen, in this order.
 SCOPE_TITLES = {
@@ -66,7 +71,13 @@ COMMANDS: tuple[Command, ...] = (
     # The case list
     Command("cases.open", "cases", "open_case", "Open", "Open the focused case", "enter", "⏎"),
     Command(
-        "cases.close", "cases", "close_case", "Close case", "Close the focused case (editor)", "c"
+        "cases.close",
+        "cases",
+        "close_case",
+        "Close case",
+        "Close the focused case (editor)",
+        "c",
+        short="Close",
     ),
     Command(
         "cases.filter",
@@ -85,6 +96,17 @@ COMMANDS: tuple[Command, ...] = (
         "Show every case again",
         "escape",
         "esc",
+        short="Clear",
+    ),
+    Command(
+        "cases.leave_filter",
+        "cases",
+        "leave_filter",
+        "Leave the filter",
+        "From the filter box down to the cases (the filter stays)",
+        "down",
+        show=False,
+        palette=False,
     ),
     Command("cases.sort", "cases", "cycle_sort", "Sort", "Sort by created, rating, progress", "o"),
     Command("cases.sort_created", "cases", "sort('created')", "Sort by created", "Newest first"),
@@ -98,7 +120,7 @@ COMMANDS: tuple[Command, ...] = (
         "toggle_tab",
         "Open/Closed",
         "Switch between open and closed cases",
-        "t",
+        "tab,t",
         show=False,
     ),
     Command(
@@ -154,7 +176,15 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("table.last", "table", "last", "Last", "Last case", "end,G", show=False, palette=False),
     # The case page
-    Command("case.close", "case", "close_case", "Close case", "Close this case (editor)", "c"),
+    Command(
+        "case.close",
+        "case",
+        "close_case",
+        "Close case",
+        "Close this case (editor)",
+        "c",
+        short="Close",
+    ),
     Command("case.copy_link", "case", "copy_link", "Copy link", "Copy the ticket link", "y"),
     Command(
         "case.back", "case", "back", "Back", "Back to the case list", "escape,backspace", "esc"
@@ -187,6 +217,26 @@ COMMANDS: tuple[Command, ...] = (
         "3",
         show=False,
     ),
+    Command(
+        "settings.page_down",
+        "settings",
+        "page('down')",
+        "Page down",
+        "Scroll the Cases tab down a screenful",
+        "pagedown",
+        show=False,
+        palette=False,
+    ),
+    Command(
+        "settings.page_up",
+        "settings",
+        "page('up')",
+        "Page up",
+        "Scroll the Cases tab up a screenful",
+        "pageup",
+        show=False,
+        palette=False,
+    ),
     Command("settings.back", "settings", "back", "Back", "Back to the case list", "escape", "esc"),
     Command(
         "members.add",
@@ -195,6 +245,7 @@ COMMANDS: tuple[Command, ...] = (
         "Add member",
         "Give someone a role in this space",
         "a",
+        short="Add",
     ),
     Command(
         "members.change",
@@ -203,6 +254,7 @@ COMMANDS: tuple[Command, ...] = (
         "Change role",
         "Change the focused member's role",
         "e",
+        short="Role",
     ),
     Command(
         "members.remove",
@@ -211,6 +263,7 @@ COMMANDS: tuple[Command, ...] = (
         "Remove member",
         "Remove the focused member",
         "d,delete",
+        short="Remove",
     ),
     Command(
         "integrations.add",
@@ -219,6 +272,7 @@ COMMANDS: tuple[Command, ...] = (
         "Add integration",
         "Configure a ticket system (editor)",
         "a",
+        short="Add",
     ),
     Command(
         "integrations.edit",
@@ -227,6 +281,7 @@ COMMANDS: tuple[Command, ...] = (
         "Edit integration",
         "Change the focused integration (editor)",
         "e",
+        short="Edit",
     ),
     Command(
         "integrations.test",
@@ -235,6 +290,7 @@ COMMANDS: tuple[Command, ...] = (
         "Test connection",
         "Check the focused integration's credentials",
         "t",
+        short="Test",
     ),
     Command(
         "integrations.remove",
@@ -243,6 +299,7 @@ COMMANDS: tuple[Command, ...] = (
         "Remove integration",
         "Remove the focused integration (editor)",
         "d,delete",
+        short="Remove",
     ),
     Command("confirm.yes", "confirm", "answer(True)", "Yes", "Do it", "y", palette=False),
     Command(
@@ -268,7 +325,7 @@ def bindings(*scopes: str) -> list[Binding]:
         Binding(
             command.key,
             command.action,
-            command.title,
+            command.short or command.title,
             show=command.show,
             key_display=command.key_display,
             tooltip=command.help,

@@ -54,5 +54,14 @@ def window_label(hours: int) -> str:
     return f"{hours} hour" if hours == 1 else f"{hours} hours"
 
 
+def on_off(value: bool) -> str:
+    """A switch's state in words, beside it: legible without colour (NO_COLOR)."""
+    return "on" if value else "off"
+
+
 def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+    """``1 case``, ``2 cases``, ``2 matches``: English plurals of the nouns the app counts."""
+    if count == 1:
+        return f"{count:,} {noun}"
+    ending = "es" if noun.endswith(("s", "sh", "ch", "x", "z")) else "s"
+    return f"{count:,} {noun}{ending}"

@@ -70,3 +70,14 @@ def fit_right(text: str, width: int) -> str:
     if length <= width:
         return " " * (width - length) + text
     return fit(text, width)
+
+
+def clamp_lines(content: Content, width: int, lines: int) -> Content:
+    """``content`` as it wraps at ``width`` cells, cut to ``lines`` lines ending in an ellipsis."""
+    if width <= 1 or lines <= 0:
+        return content
+    wrapped = content.wrap(width)
+    if len(wrapped) <= lines:
+        return content
+    last = wrapped[lines - 1].rstrip().truncate(width - 1)
+    return Content("\n").join([*wrapped[: lines - 1], Content.assemble(last, "…")])

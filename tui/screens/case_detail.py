@@ -12,13 +12,14 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Static
+from textual.widgets import Button, DataTable, Static
 
 from tui.backend import explain
 from tui.closing import CaseClosed, CloseRefused, ask_to_close
-from tui.commands import bindings, refresh_keys
+from tui.commands import SUB_SCREEN_HIDDEN, bindings, refresh_keys
 from tui.format import BAR_EMPTY, BAR_FILLED, STATUS_LABEL, percent, rating_of, when
-from tui.safe import clean, clean_block
+from tui.safe import clamp_lines, clean, clean_block
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.topbar import TopBar
 from worker.case_service import CaseDetail
 
@@ -29,6 +30,12 @@ if TYPE_CHECKING:
 MAX_TABLE_ROWS = 500
 #: Longest cell; a 10,000-character asset name is cut, visibly, instead of widening the table.
 MAX_CELL = 120
+#: The history's actor and asset cells are cut shorter (the asset to a quarter of the width,
+#: never under this), so its Detail column stays on an 80-column screen.
+HISTORY_ASSET_MIN = 12
+HISTORY_ACTOR = 20
+#: Lines of the case title at most.
+TITLE_LINES = 3
 
 
 class ProgressBar(Widget):
@@ -53,6 +60,26 @@ class ProgressBar(Widget):
         )
 
 
+class CaseTitle(Static):
+    """The case title in at most :data:`TITLE_LINES` lines: a 10,000-character title ends in an
+    ellipsis instead of pushing the rest of the page off the screen."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Content("Loading…"), id=id)
+        self.full = Content("Loading…")
+
+    def show(self, content: Content) -> None:
+        self.full = content
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.content_region.width
+        self.update(clamp_lines(self.full, width, TITLE_LINES) if width else self.full)
+
+
 def _cell(text: object, limit: int = MAX_CELL) -> Text:
     return Text(clean(text, limit=limit), no_wrap=True, overflow="ellipsis")
 
@@ -61,6 +88,8 @@ class CaseScreen(Screen[None]):
     """The case page: Mondoo's case detail, in a terminal."""
 
     COMMAND_SCOPES = ("case",)
+    #: Space and Settings belong to the case list; here they would crowd out this screen's keys.
+    FOOTER_HIDDEN = SUB_SCREEN_HIDDEN
     BINDINGS = bindings("case")
 
     class Loaded(Message):
@@ -78,6 +107,7 @@ class CaseScreen(Screen[None]):
         super().__init__()
         self.case_id = case_id
         self.detail: CaseDetail | None = None
+        self._history_width = 0
 
     @property
     def casedesk(self) -> CasedeskApp:
@@ -87,7 +117,7 @@ class CaseScreen(Screen[None]):
         yield TopBar(f"Case #{self.case_id}")
         with VerticalScroll(id="case-body"):
             with Horizontal(id="case-head"):
-                yield Static(Content("Loading…"), id="case-title")
+                yield CaseTitle(id="case-title")
                 yield Button(
                     Content("Close case"), variant="error", id="close-button", compact=True
                 )
@@ -109,7 +139,7 @@ class CaseScreen(Screen[None]):
             yield self._table("history", ("When (UTC)", "Who", "What", "Asset", "Detail"))
             yield Static("", id="notes-title", classes="section")
             yield Static("", id="notes")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @staticmethod
     def _table(name: str, columns: tuple[str, ...]) -> DataTable[Text]:
@@ -141,7 +171,7 @@ class CaseScreen(Screen[None]):
     def on_case_screen_loaded(self, message: Loaded) -> None:
         self.detail = detail = message.detail
         case = detail.summary
-        self.query_one("#case-title", Static).update(Content(clean(case.title)))
+        self.query_one("#case-title", CaseTitle).show(Content(clean(case.title)))
         status = self.query_one("#case-status", Static)
         status.set_classes(f"status-{case.status}")
         status.update(Content(f" {STATUS_LABEL.get(case.status, case.status.upper())} "))
@@ -167,19 +197,7 @@ class CaseScreen(Screen[None]):
             "mitigated",
             [(_cell(a.key), _cell(a.platform, 40), _cell(when(a.fixed_at))) for a in fixed],
         )
-        self._fill(
-            "history",
-            [
-                (
-                    _cell(when(h.at)),
-                    _cell(h.actor, 40),
-                    _cell(h.action, 30),
-                    _cell(h.asset or "-"),
-                    _cell(h.detail),
-                )
-                for h in detail.history
-            ],
-        )
+        self._fill_history()
         notes = clean_block(detail.notes).strip()
         self.query_one("#notes-title", Static).update(Content("Notes" if notes else ""))
         self.query_one("#notes", Static).update(Content(notes))
@@ -187,6 +205,27 @@ class CaseScreen(Screen[None]):
         self.query_one("#notes").display = bool(notes)
         self.query_one(TopBar).set_place(f"Case #{case.id}")
         self._show_actions()
+
+    def _fill_history(self) -> None:
+        """The history, its asset cells cut to a quarter of the width so Detail stays on screen."""
+        if self.detail is None:
+            return
+        width = self.query_one("#history", DataTable).size.width or self.size.width
+        asset_limit = max(HISTORY_ASSET_MIN, min(MAX_CELL, width // 4))
+        self._history_width = width
+        self._fill(
+            "history",
+            [
+                (
+                    _cell(when(h.at)),
+                    _cell(h.actor, HISTORY_ACTOR),
+                    _cell(h.action, 30),
+                    _cell(h.asset or "-", asset_limit),
+                    _cell(h.detail),
+                )
+                for h in self.detail.history
+            ],
+        )
 
     def _fill(self, name: str, rows: list[tuple[Text, ...]]) -> None:
         table = self.query_one(f"#{name}", DataTable)
@@ -278,7 +317,7 @@ class CaseScreen(Screen[None]):
 
     def on_case_screen_failed(self, message: Failed) -> None:
         if message.loading and self.detail is None:
-            self.query_one("#case-title", Static).update(Content(message.message))
+            self.query_one("#case-title", CaseTitle).show(Content(message.message))
             return
         self.casedesk.notify_error(message.message)
         if not message.loading:
@@ -327,3 +366,5 @@ class CaseScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.query_one(ProgressBar).refresh()
+        if self.detail is not None and self.size.width != self._history_width:
+            self._fill_history()

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, Static, Tab, Tabs
+from textual.widgets import Input, Label, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from tui.backend import explain
@@ -21,6 +21,7 @@ from tui.format import ORDER_LABEL, plural
 from tui.paging import CasePager, CaseQuery, PageRequest, fetch_page
 from tui.safe import clean
 from tui.widgets.case_table import CaseTable
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.topbar import TopBar
 from worker.case_service import CaseSummary
 
@@ -108,11 +109,11 @@ class CasesScreen(Screen[None]):
         yield tabs
         with Horizontal(id="filter-bar"):
             yield Label("/", id="filter-label")
-            yield Input(placeholder="filter by title or finding key", id="filter")
+            yield Input(placeholder="filter by title or finding key", id="filter", compact=True)
             yield Static("", id="filter-count")
         yield CaseTable(self.pager, id="cases")
         yield Static("", id="list-status")
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.casedesk.data_changed.subscribe(self, lambda _data: self._data_changed())
@@ -290,6 +291,8 @@ class CasesScreen(Screen[None]):
             return None if current is None else True
         if action == "clear_filter":
             return self.filtering or bool(self.text)
+        if action == "leave_filter":
+            return self.is_mounted and self.query_one("#filter", Input).has_focus
         if action == "sort":
             return parameters[0] != self.order if parameters else True
         if action == "show_tab":
@@ -346,6 +349,9 @@ class CasesScreen(Screen[None]):
             self.reload(new_query=True)
         self._show_state()
         refresh_keys(self)
+
+    def action_leave_filter(self) -> None:
+        self.table.focus()
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:

@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 from tui.commands import bindings
 from tui.format import percent
 from tui.safe import clean
+from tui.widgets.key_footer import KeyFooter
 from worker.case_service import CaseSummary
 
 
@@ -44,6 +45,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="dialog-buttons"):
                 yield Button(Content(f"{self.confirm} (y)"), variant="error", id="yes")
                 yield Button(Content("Cancel (n)"), id="no")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from tui.commands import COMMANDS, SCOPE_TITLES, key_label
 from tui.safe import fit
+from tui.widgets.key_footer import KeyFooter
 
 KEY_WIDTH = 12
 TITLE_WIDTH = 18
@@ -32,9 +33,13 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-body"):
                 yield Static(self._text(), id="help-text")
             yield Static(
-                Content("ctrl+p opens the command palette: every command by name. Esc closes."),
+                Content(
+                    "ctrl+p opens the command palette: every command by name. The dim ids "
+                    "remap keys in the [keys] table of the install config. Esc closes."
+                ),
                 id="help-hint",
             )
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()
@@ -44,7 +49,8 @@ class HelpScreen(ModalScreen[None]):
         self.query_one("#help-text", Static).update(self._text(width))
 
     def _text(self, width: int = 80) -> Content:
-        """Key, title, help; the help wraps under itself when the screen is narrow."""
+        """Key, title, help and the id to remap it with (dim); the help wraps under itself
+        when the screen is narrow."""
         indent = 2 + KEY_WIDTH + 1 + TITLE_WIDTH + 1
         help_width = max(20, width - indent - 1)
         lines: list[Content] = []
@@ -57,7 +63,15 @@ class HelpScreen(ModalScreen[None]):
             lines.append(Content.styled(title, "bold $accent"))
             for command in commands:
                 key = key_label(self.app, command) or "palette"
-                wrapped = textwrap.wrap(command.help, help_width) or [""]
+                wrapped = [
+                    Content.styled(line, "$text-muted")
+                    for line in textwrap.wrap(command.help, help_width) or [""]
+                ]
+                ident = Content.styled(command.id, "dim italic")
+                if wrapped[-1].cell_length + 2 + ident.cell_length <= help_width:
+                    wrapped[-1] = Content.assemble(wrapped[-1], "  ", ident)
+                else:
+                    wrapped.append(ident)
                 lines.append(
                     Content.assemble(
                         "  ",
@@ -65,12 +79,10 @@ class HelpScreen(ModalScreen[None]):
                         " ",
                         fit(command.title, TITLE_WIDTH),
                         " ",
-                        (wrapped[0], "$text-muted"),
+                        wrapped[0],
                     )
                 )
-                lines += [
-                    Content.styled(" " * indent + more, "$text-muted") for more in wrapped[1:]
-                ]
+                lines += [Content.assemble(" " * indent, more) for more in wrapped[1:]]
         return Content("\n").join(lines)
 
     async def action_dismiss(self, result: None = None) -> None:

@@ -13,7 +13,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from tui.backend import DIRECT_KINDS
+from tui.format import on_off
 from tui.safe import clean
+from tui.widgets.key_footer import KeyFooter
 from worker.integration_service import IntegrationInfo
 
 KINDS = ("jira", "github", "gitlab", "email", "webhook")
@@ -84,8 +86,11 @@ class IntegrationDialog(ModalScreen[dict[str, Any] | None]):
                 for key, label in SWITCHES:
                     with Horizontal(classes="field"):
                         yield Label(Content(label), classes="field-label wide")
-                        yield Switch(
-                            bool(getattr(existing, key)) if existing else True, id=f"field-{key}"
+                        value = bool(getattr(existing, key)) if existing else True
+                        yield Switch(value, id=f"field-{key}")
+                        # The state in words: a switch is only colour and a knob (NO_COLOR).
+                        yield Static(
+                            Content(on_off(value)), id=f"field-{key}-state", classes="switch-state"
                         )
                 yield Static(
                     Content(
@@ -97,6 +102,7 @@ class IntegrationDialog(ModalScreen[dict[str, Any] | None]):
             with Horizontal(id="dialog-buttons"):
                 yield Button(Content("Save (ctrl+s)"), variant="primary", id="save")
                 yield Button(Content("Cancel (esc)"), id="cancel")
+        yield KeyFooter()
 
     def _initial(self, key: str) -> str:
         existing = self.existing
@@ -107,6 +113,10 @@ class IntegrationDialog(ModalScreen[dict[str, Any] | None]):
     def on_mount(self) -> None:
         first = "#field-url" if self.existing else "#field-name"
         self.query_one(first).focus()
+
+    @on(Switch.Changed)
+    def _switched(self, event: Switch.Changed) -> None:
+        self.query_one(f"#{event.switch.id}-state", Static).update(Content(on_off(event.value)))
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from store.access import ROLES
 from tui.safe import clean
+from tui.widgets.key_footer import KeyFooter
 
 
 class MemberDialog(ModalScreen[tuple[str, str] | None]):
@@ -49,6 +50,7 @@ class MemberDialog(ModalScreen[tuple[str, str] | None]):
             with Horizontal(id="dialog-buttons"):
                 yield Button(Content("Save"), variant="primary", id="save")
                 yield Button(Content("Cancel"), id="cancel")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.user is None:

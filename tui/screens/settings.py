@@ -13,14 +13,15 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Select, Static, Switch, TabbedContent, TabPane
+from textual.widgets import DataTable, Select, Static, Switch, TabbedContent, TabPane
 
 from store.settings import WINDOW_CHOICES, CaseSettings
 from tui.backend import DIRECT_KINDS, explain
-from tui.commands import bindings, refresh_keys
-from tui.format import window_label
+from tui.commands import SUB_SCREEN_HIDDEN, bindings, refresh_keys
+from tui.format import on_off, window_label
 from tui.safe import clean
 from tui.widgets.integration_card import IntegrationCard
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.topbar import TopBar
 from worker.admin_service import MemberInfo
 from worker.integration_service import IntegrationInfo
@@ -56,14 +57,12 @@ class SpaceSettingsView:
     members: list[MemberInfo] | None  # None: not an owner, not shown
 
 
-def _on_off(value: bool) -> str:
-    return "on" if value else "off"
-
-
 class SettingsScreen(Screen[None]):
     """Settings of the current space; editors change them, viewers read them."""
 
     COMMAND_SCOPES = ("settings", "members", "integrations")
+    #: Space and Settings belong to the case list; here they would crowd out this screen's keys.
+    FOOTER_HIDDEN = SUB_SCREEN_HIDDEN
     BINDINGS = bindings("settings", "members", "integrations")
 
     class Loaded(Message):
@@ -131,7 +130,7 @@ class SettingsScreen(Screen[None]):
                     Content("a adds a member · e changes a role · d removes a member"),
                     classes="note",
                 )
-        yield Footer(compact=True)
+        yield KeyFooter()
 
     @staticmethod
     def _table(table_id: str, *columns: str) -> DataTable[Text]:
@@ -198,7 +197,9 @@ class SettingsScreen(Screen[None]):
             if editable
             else "You can read these settings; editors and owners of the space change them."
         )
-        self.query_one("#settings-note", Static).update(Content(note))
+        settings_note = self.query_one("#settings-note", Static)
+        settings_note.update(Content(note))
+        settings_note.set_class(not note, "-empty")
 
     def _show_integrations(self, integrations: list[IntegrationInfo]) -> None:
         table = self.query_one("#integrations-table", DataTable)
@@ -212,8 +213,8 @@ class SettingsScreen(Screen[None]):
                 Text(clean(item.project or "-", limit=80)),
                 Text(clean(item.drift_destination or "-", limit=80)),
                 Text(clean(item.token_source, limit=80)),
-                Text(_on_off(item.auto_close_tickets) if direct else "-"),
-                Text(_on_off(item.create_drift_tickets)),
+                Text(on_off(item.auto_close_tickets) if direct else "-"),
+                Text(on_off(item.create_drift_tickets)),
             )
         if integrations:
             table.move_cursor(row=min(keep, len(integrations) - 1))
@@ -254,7 +255,7 @@ class SettingsScreen(Screen[None]):
 
     def _show_switch(self, name: str, value: bool) -> None:
         """The state in words beside the switch: legible without colour (NO_COLOR)."""
-        self.query_one(f"#{name}-state", Static).update(Content(_on_off(value)))
+        self.query_one(f"#{name}-state", Static).update(Content(on_off(value)))
 
     def _stored(self, name: str) -> object:
         return getattr(self.view.settings, name) if self.view else None
@@ -267,7 +268,7 @@ class SettingsScreen(Screen[None]):
         self._show_switch(name, event.value)
         if self.view is not None and event.value != self._stored(name):
             title = SETTING_TEXT[name][0]
-            self.save(name, "true" if event.value else "false", f"{title}: {_on_off(event.value)}")
+            self.save(name, "true" if event.value else "false", f"{title}: {on_off(event.value)}")
 
     @on(Select.Changed, "#aggregation_window_hours")
     def _window_chosen(self, event: Select.Changed) -> None:
@@ -483,9 +484,19 @@ class SettingsScreen(Screen[None]):
             return True if action == "add_integration" or self._focused_integration() else None
         if action == "test_integration":
             return self._integrations_tab() and self._focused_integration() is not None
+        if action == "page":
+            return self.query_one("#settings-tabs", TabbedContent).active == "cases"
         if action == "show_tab" and parameters and parameters[0] == "members":
             return self.casedesk.is_owner
         return True
+
+    def action_page(self, direction: str) -> None:
+        """Page keys scroll the Cases tab wherever the focus is (the tabs, a control)."""
+        pane = self.query_one("#cases-pane", VerticalScroll)
+        if direction == "down":
+            pane.scroll_page_down(animate=False)
+        else:
+            pane.scroll_page_up(animate=False)
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one("#settings-tabs", TabbedContent).active = tab

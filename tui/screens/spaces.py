@@ -14,6 +14,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.safe import clean, fit
+from tui.widgets.key_footer import KeyFooter
 
 
 class SpaceSwitcher(ModalScreen[str | None]):
@@ -47,6 +48,7 @@ class SpaceSwitcher(ModalScreen[str | None]):
             if not self.spaces:
                 yield Static(Content("No spaces yet: ingest a report first."))
             yield Static(Content("Enter switches · Esc cancels"), id="spaces-hint")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)

@@ -49,10 +49,9 @@ def layout(width: int, order: str) -> list[Column]:
     after = [Column("created", "Created", 16 if wide else 10)]
     if roomy:  # at 80 columns the progress column's "fixed/total" carries the asset count
         after.append(Column("assets", "Assets", 6, right=True))
-    after += [
-        Column("progress", "Progress", 28 if wide else 18),
-        Column("ticket", "Ticket", 16 if wide else 10 if roomy else 8),
-    ]
+    after.append(Column("progress", "Progress", 28 if wide else 18))
+    if roomy:  # at 80 columns the title needs the room more; the case page shows the ticket
+        after.append(Column("ticket", "Ticket", 16 if wide else 10))
     used = sum(c.width + 1 for c in before + after) + 2  # a space after each; the edges
     columns = [*before, Column("title", "Title", max(8, width - used - 1)), *after]
     return [
@@ -60,11 +59,21 @@ def layout(width: int, order: str) -> list[Column]:
     ]
 
 
+#: Words every vulnerability case's title starts with: in the list they hide the CVE id.
+VULNERABILITY_PREFIX = "Mitigate vulnerability "
+
+
 def list_title(case: CaseSummary) -> str:
-    """The title without the leading ``[RATING]`` the rating column already shows."""
+    """The title as the list shows it (the stored title is unchanged): without the leading
+    ``[RATING]`` the rating column already shows, and without "Mitigate vulnerability " so a
+    narrow row still shows which CVE it is."""
     title = clean(case.title, limit=400)
     prefix = f"[{rating_of(case.rating).upper()}] "
-    return title[len(prefix) :] if title.upper().startswith(prefix) else title
+    if title.upper().startswith(prefix):
+        title = title[len(prefix) :]
+    if title.startswith(VULNERABILITY_PREFIX) and len(title) > len(VULNERABILITY_PREFIX):
+        title = title[len(VULNERABILITY_PREFIX) :]
+    return title
 
 
 class CaseTable(ScrollView, can_focus=True):

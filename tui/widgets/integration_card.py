@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Static, Switch
 
 from tui.backend import DIRECT_KINDS
+from tui.format import on_off
 from tui.safe import clean
 from worker.integration_service import IntegrationInfo
 
@@ -41,7 +42,7 @@ class IntegrationCard(Vertical):
                 yield Switch(self.info.auto_close_tickets, classes="auto-close")
                 yield Static(classes="switch-state auto-close-state")
             else:
-                yield Static(Content("not for e-mail"), classes="setting-help")
+                yield Static(Content("not for e-mail"), classes="switch-note")
         with Horizontal(classes="setting"):
             yield Label(
                 Content("Create drift tickets in this integration"), classes="setting-name wide"
@@ -78,7 +79,7 @@ class IntegrationCard(Vertical):
 
     def _state(self, switch: Switch) -> None:
         name = "auto-close-state" if switch.has_class("auto-close") else "drift-tickets-state"
-        self.query_one(f".{name}", Static).update(Content("on" if switch.value else "off"))
+        self.query_one(f".{name}", Static).update(Content(on_off(switch.value)))
 
     @on(Switch.Changed)
     def _switched(self, event: Switch.Changed) -> None:
@@ -89,9 +90,8 @@ class IntegrationCard(Vertical):
         else:
             field, label = "create_drift_tickets", "Create drift tickets"
         if event.value != getattr(self.info, field):
-            on_off = "on" if event.value else "off"
             self.post_message(
-                self.Changed(self.info.name, field, event.value, f"{label}: {on_off}")
+                self.Changed(self.info.name, field, event.value, f"{label}: {on_off(event.value)}")
             )
 
     @on(Input.Submitted, ".drift-destination")
