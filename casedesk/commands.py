@@ -180,7 +180,9 @@ def settings(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
     command = args.settings_command or "show"
     if command == "set":
         changed = service.set_setting(args.space, args.key, args.value, now=context.now)
-        print(f"{args.key} = {args.value}" + ("" if changed else " (unchanged)"))
+        stored = service.settings(args.space)[1].as_dict()[args.key]  # "no" is stored as false
+        shown = str(stored).lower() if isinstance(stored, bool) else stored
+        print(f"{args.key} = {shown}" + ("" if changed else " (unchanged)"))
     elif command == "export":
         sys.stdout.write(export_settings(context.engine()))
     elif command == "import":

@@ -168,6 +168,23 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+#: A person's title and notes for a manual case: a ticket's summary and a readable note, not a
+#: dump (Jira cuts summaries at 255 characters; the store keeps 2,000).
+MAX_MANUAL_TITLE = 255
+MAX_MANUAL_NOTES = 10_000
+
+
+def _checked_text(what: str, value: str, limit: int, *, one_line: bool) -> str:
+    value = value.strip()
+    if len(value) > limit:
+        raise CaseError(f"{what} too long: at most {limit:,} characters")
+    allowed = "" if one_line else "\n\t"
+    if any(not char.isprintable() and char not in allowed for char in value):
+        where = "control characters or line breaks" if one_line else "control characters"
+        raise CaseError(f"{what} must not contain {where}")
+    return value
+
+
 def resolve_space(session: Session, name: str | None) -> Space:
     """``--space``, else the space called "default", else the oldest space."""
     from store.spaces import SpaceNameError
@@ -442,6 +459,8 @@ class CaseService:
         destination: str | None = None,
     ) -> CaseSummary:
         """Rule 10: a case for chosen findings × assets, open at once, ticket queued at once."""
+        title = _checked_text("title", title, MAX_MANUAL_TITLE, one_line=True)
+        notes = _checked_text("notes", notes, MAX_MANUAL_NOTES, one_line=False)
         with write_session(self.engine) as session:
             space_row = resolve_space(session, space)
             require(session, space_row, self.user, "editor", "creating a case")

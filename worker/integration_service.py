@@ -166,7 +166,13 @@ class IntegrationService:
         from worker.ticket_clients import IntegrationSettings, build_client
 
         with read_session(self.engine) as session:
-            settings = IntegrationSettings.from_row(self._row(session, space, name))
+            row = self._row(session, space, name)
+            # A test logs in to the mail server and posts a signed event to a webhook: an act
+            # on the outside, not a read, so it needs the role that changes integrations.
+            require(
+                session, resolve_space(session, space), self.user, "editor", "testing integrations"
+            )
+            settings = IntegrationSettings.from_row(row)
         destination = settings.drift_destination or settings.project
         try:
             build_client(settings).test(destination)

@@ -516,3 +516,41 @@ def test_testing_an_integration_that_does_not_exist_is_bad_input(space):
     run = space("integrations", "test", "nope")
     assert run.code == 2
     assert run.stderr == "casedesk: no integration called 'nope' in space 'default'\n"
+
+
+# Roles and the rest of the command line --------------------------------------------------------
+
+
+def test_rule_19_a_viewer_may_not_test_an_integration(space):
+    add_github(space)
+    run = space("--user", "mallory", "integrations", "test", "gh")  # not a member: viewer
+    assert run.code == 3
+    assert run.stderr == (
+        "casedesk: not allowed: testing integrations needs the editor role; mallory is viewer"
+        " in space 'default'\n"
+    )
+
+
+def test_settings_set_echoes_the_value_as_stored(space):
+    assert space.ok("settings", "set", "auto_create_drift_cases", "no").stdout == (
+        "auto_create_drift_cases = false\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--title", "T" * 256, "casedesk: title too long: at most 255 characters\n"),
+        (
+            "--title",
+            "Disk full\nBcc: evil@x",
+            "casedesk: title must not contain control characters or line breaks\n",
+        ),
+        ("--notes", "n" * 10_001, "casedesk: notes too long: at most 10,000 characters\n"),
+        ("--notes", "bell\x07", "casedesk: notes must not contain control characters\n"),
+    ],
+)
+def test_a_manual_case_title_and_notes_are_checked(space, option, value, message):
+    run = space("cases", "create", "--finding", "ssh", "--asset", "h1", option, value)
+    assert (run.code, run.stderr) == (2, message)
+    assert space.ok("cases", "list", "--status", "all", "--json").json() == []

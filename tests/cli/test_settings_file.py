@@ -55,7 +55,7 @@ def test_settings_set_validates_values(space):
     assert space("settings", "set", "aggregation_window_hours", "four").code == 2
     assert space("settings", "set", "auto_close_cases_when_fixed", "maybe").code == 2
     assert space.ok("settings", "set", "auto_close_cases_when_fixed", "off").stdout == (
-        "auto_close_cases_when_fixed = off\n"
+        "auto_close_cases_when_fixed = false\n"
     )
     assert space.ok("settings", "show", "--json").json()["auto_close_cases_when_fixed"] is False
 
