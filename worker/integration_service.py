@@ -33,6 +33,18 @@ class IntegrationError(ValueError):
     """An integration change or test casedesk refuses; one line for a person."""
 
 
+class IntegrationInUse(IntegrationError):
+    """Removing would drop an integration's unsent or open tickets; ``force`` removes anyway."""
+
+    def __init__(self, name: str, work: str) -> None:
+        super().__init__(
+            f"{name} still has {work}; removing it drops them (unsent tickets are never sent,"
+            " open ones never closed): close those cases first, or remove with --force"
+        )
+        self.name = name
+        self.work = work
+
+
 class IntegrationNotFound(IntegrationError):
     """No integration of that name in the space (bad input, not a failed check)."""
 
@@ -142,11 +154,7 @@ class IntegrationService:
             row = self._row(session, space, name)
             jobs, tickets = _pending_work(session, row.id)
             if (jobs or tickets) and not force:
-                raise IntegrationError(
-                    f"{row.name} still has {_work_words(jobs, tickets)}; removing it drops "
-                    "them (unsent tickets are never sent, open ones never closed): close "
-                    "those cases first, or remove with --force"
-                )
+                raise IntegrationInUse(row.name, _work_words(jobs, tickets))
             dropped = _work_words(jobs, tickets)
             session.delete(row)
             session.add(

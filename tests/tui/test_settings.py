@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.tui.conftest import T0, notes_of, settle
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.integration_dialog import IntegrationDialog
 from tui.screens.member_dialog import MemberDialog
 from tui.screens.settings import SettingsScreen
@@ -174,3 +175,24 @@ async def test_integration_card_settings_on_the_cases_tab_save_at_once(make_app,
             "Saved. jira-sec: Create drift tickets: off",
             "Saved. jira-sec: Drift destination: SECDRIFT",
         ]
+
+
+async def test_removing_an_integration_with_open_tickets_asks_again_and_says_what_is_lost(
+    make_app, engine
+):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_settings(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("d", "y")  # jira-sec, the only integration: it holds open tickets
+        await settle(pilot)
+        second = app.screen
+        assert isinstance(second, ConfirmScreen)
+        text = str(second.query_one("#dialog-body").render())
+        assert "jira-sec still has" in text and "open ones are never closed" in text
+        service = IntegrationService(engine, "alice")
+        assert [i.name for i in service.list("default")] == ["jira-sec"]  # refused so far
+        await pilot.press("y")
+        await settle(pilot)
+        assert service.list("default") == []

@@ -24,7 +24,7 @@ from tui.widgets.integration_card import IntegrationCard
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.topbar import TopBar
 from worker.admin_service import MemberInfo
-from worker.integration_service import IntegrationInfo
+from worker.integration_service import IntegrationInfo, IntegrationInUse
 
 if TYPE_CHECKING:
     from tui.app import CasedeskApp
@@ -80,6 +80,14 @@ class SettingsScreen(Screen[None]):
             super().__init__()
             self.message = message
             self.reload = reload
+
+    class RemoveRefused(Message):
+        """The service kept an integration that still has tickets to send or close."""
+
+        def __init__(self, name: str, work: str) -> None:
+            super().__init__()
+            self.name = name
+            self.work = work
 
     def __init__(self) -> None:
         super().__init__()
@@ -225,7 +233,7 @@ class SettingsScreen(Screen[None]):
         elif editable:
             note = "a adds · e edits · t tests the connection · d removes"
         else:
-            note = "t tests the connection. Editors and owners change integrations."
+            note = "Editors and owners change and test integrations."
         self.query_one("#integrations-note", Static).update(Content(note))
         cards = self.query_one("#integration-cards", Vertical)
         existing = list(cards.query(IntegrationCard))
@@ -409,8 +417,7 @@ class SettingsScreen(Screen[None]):
         if info is None:
             return
         body = Content.assemble(
-            (clean(info.name, limit=200), "bold"),
-            " stops receiving tickets. Tickets it already holds stay where they are.",
+            (clean(info.name, limit=200), "bold"), " stops receiving tickets from this space."
         )
 
         def done(yes: bool | None) -> None:
@@ -418,6 +425,23 @@ class SettingsScreen(Screen[None]):
                 self.remove_integration(info.name)
 
         self.app.push_screen(ConfirmScreen("Remove integration?", body, "Remove"), done)
+
+    @on(RemoveRefused)
+    def _remove_refused(self, event: SettingsScreen.RemoveRefused) -> None:
+        """The integration still has tickets to send or close: say what is lost, then ask."""
+        from tui.screens.confirm import ConfirmScreen
+
+        body = Content.assemble(
+            (clean(event.name, limit=200), "bold"),
+            f" still has {clean(event.work, limit=200)}. Removing it drops them: unsent"
+            " tickets are never sent, and open ones are never closed by casedesk.",
+        )
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.remove_integration(event.name, force=True)
+
+        self.app.push_screen(ConfirmScreen("Remove anyway?", body, "Remove anyway"), done)
 
     def action_test_integration(self) -> None:
         info = self._focused_integration()
@@ -447,11 +471,14 @@ class SettingsScreen(Screen[None]):
         self.load()
 
     @work(thread=True, group="integrations", exit_on_error=False)
-    def remove_integration(self, name: str) -> None:
+    def remove_integration(self, name: str, force: bool = False) -> None:
         backend = self.casedesk.backend
         space = self.view.space if self.view else self.casedesk.space_name
         try:
-            backend.integrations.remove(space, name, now=backend.clock())
+            backend.integrations.remove(space, name, now=backend.clock(), force=force)
+        except IntegrationInUse as refused:
+            self.post_message(self.RemoveRefused(refused.name, refused.work))
+            return
         except Exception as error:
             self.post_message(self.Failed(explain(error)))
             return
@@ -482,8 +509,10 @@ class SettingsScreen(Screen[None]):
             if not self.casedesk.can_edit or not self._integrations_tab():
                 return False
             return True if action == "add_integration" or self._focused_integration() else None
-        if action == "test_integration":
-            return self._integrations_tab() and self._focused_integration() is not None
+        if action == "test_integration":  # a test acts on the outside world: editors only
+            if not self.casedesk.can_edit or not self._integrations_tab():
+                return False
+            return True if self._focused_integration() else None
         if action == "page":
             return self.query_one("#settings-tabs", TabbedContent).active == "cases"
         if action == "show_tab" and parameters and parameters[0] == "members":
