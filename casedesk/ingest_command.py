@@ -77,6 +77,8 @@ def load_reports(args: argparse.Namespace, now: datetime) -> list[PreparedReport
         raise UsageError("standard input ('-') can be read only once")
     if args.asset is not None:
         _check_asset_option(args.asset)
+        if len(args.ingest) > 1:  # the reports' assets would all become one, and fix each other
+            raise UsageError("--asset names the asset of one report; ingest one file with it")
     prepared = []
     for name in args.ingest:
         data = read_input(name)
@@ -150,6 +152,11 @@ def run_ingest(context, args: argparse.Namespace) -> int:  # type: ignore[no-unt
         finally:
             progress.finish()
         outcomes.append(outcome)
+    for name in dict.fromkeys(o.new_space for o in outcomes if o.new_space):
+        print(
+            f"casedesk: note: created space {one_line(name, 200)!r} (check --space for a typo)",
+            file=sys.stderr,
+        )
     cases = CaseCounts()
     for outcome in outcomes:
         cases.add(outcome.cases)
@@ -176,7 +183,7 @@ def describe(outcome: IngestOutcome) -> str:
     head = f"{name} ({outcome.format}): {counts}"
     if outcome.duplicate:
         return f"{head}; already ingested, nothing changed"
-    line = f"{head}; {_plural(outcome.drift, 'drift event')}, {outcome.fixed} fixed"
+    line = f"{head}; {_plural(outcome.drift, 'drift event')}, {outcome.fixed:,} fixed"
     if outcome.stale:
         line += (
             f"; {_plural(outcome.stale, 'asset')} left as they were"

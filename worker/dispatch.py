@@ -236,7 +236,14 @@ class Dispatcher:
         except TicketError as error:
             self._recorded(self._record_failure, engine, now, job, error, counts)
         except Exception as error:  # a bug in a client must not kill the worker: retry later
-            log.exception("ticket job %s failed unexpectedly", job.job_id)
+            # One line for the operator; the traceback (which may quote what the client was
+            # sending) only when asked for.
+            log.error(
+                "ticket job %s failed unexpectedly (%s); CASEDESK_DEBUG=1 shows the traceback",
+                job.job_id,
+                type(error).__name__,
+                exc_info=bool(os.environ.get("CASEDESK_DEBUG")),
+            )
             self._recorded(
                 self._record_failure,
                 engine,

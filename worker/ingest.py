@@ -20,7 +20,13 @@ from integrations.scanners.records import AssetScan, ParsedReport, ReportError, 
 from store.engine import write_session
 from store.models import Asset, Coverage, DriftEvent, Finding, Report, ResultState, StateChange
 from store.retry import retrying
-from store.spaces import DEFAULT_SPACE, find_default_space, get_or_create_space, lock_space
+from store.spaces import (
+    DEFAULT_SPACE,
+    find_default_space,
+    find_space,
+    get_or_create_space,
+    lock_space,
+)
 from worker.cases import CaseCounts, apply_drift, apply_fixes
 from worker.drift import AssetChanges, compare, in_kind
 
@@ -58,6 +64,7 @@ class IngestOutcome:
     fixed: int = 0
     duplicate: bool = False
     stale: int = 0  # assets already known from a newer report: left as they were (rule 5)
+    new_space: str | None = None  # the space this report created in a database that had others
     report_id: int | None = None
     space_id: int | None = None
     scanned_at: datetime | None = None
@@ -172,9 +179,13 @@ def ingest_in_session(
         assets=len(parsed.assets),
         results=parsed.result_count,
     )
-    space_row = (find_default_space(session) if space is None else None) or get_or_create_space(
+    default = find_default_space(session)  # None: the database has no space yet
+    named = find_space(session, space) if space else None
+    space_row = (default if space is None else named) or get_or_create_space(
         session, name=space or DEFAULT_SPACE, user=user, now=now
     )
+    if default is not None and space is not None and named is None:
+        outcome.new_space = space_row.name  # a new space beside others: maybe a typo
     space_id = space_row.id
     assert space_id is not None
     lock_space(session, space_id)  # one writer per space: duplicates and joins stay exact

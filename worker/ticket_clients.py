@@ -76,6 +76,18 @@ class IntegrationSettings:
         return float(self.options.get("min_interval_seconds", MIN_INTERVAL.get(self.kind, 0.0)))
 
 
+def _checked_secret(value: str, where: str) -> str:
+    """Tokens, passwords and signing secrets are printable ASCII. Anything else (a second line
+    pasted into the file, a non-ASCII letter) would be quoted back by the HTTP or mail library
+    in its error, token and all, and can never work: a permanent error that shows none of it."""
+    if not (value.isascii() and value.isprintable()):
+        raise PermanentError(
+            f"the secret in {where} contains a line break, a control or a non-ASCII character;"
+            " write it again as one line"
+        )
+    return value
+
+
 def read_secret(name: str, *, env: str, file: str, required: bool = True) -> str:
     """The secret from ``env`` (a variable name) or ``file`` (mode 0600); one-line errors."""
     if env:
@@ -88,7 +100,7 @@ def read_secret(name: str, *, env: str, file: str, required: bool = True) -> str
         value = os.environ.get(env, "")
         if not value.strip():
             raise PermanentError(f"environment variable {env} is not set")
-        return value.strip()
+        return _checked_secret(value.strip(), f"environment variable {env}")
     if file:
         shown = shown_file(file)
         path = Path(file).expanduser()
@@ -104,7 +116,7 @@ def read_secret(name: str, *, env: str, file: str, required: bool = True) -> str
             raise PermanentError(f"token file {shown} cannot be read") from None
         if not value:
             raise PermanentError(f"token file {shown} is empty")
-        return value
+        return _checked_secret(value, f"token file {shown}")
     if required:
         raise PermanentError("name a token_env or a token_file")
     return ""

@@ -260,10 +260,18 @@ class Api:
     ) -> TicketError:
         """Build the error with every secret cut out of its message."""
         for secret in self._secrets:
-            message = message.replace(secret, "***")
+            for form in _quoted_forms(secret):
+                message = message.replace(form, "***")
         if issubclass(error, RetryableError):
             return error(message, retry_after)
         return error(message)
+
+
+def _quoted_forms(secret: str) -> list[str]:
+    """The secret as it may appear in a message: as it is, and as Python's str and bytes
+    reprs escape it (httpx quotes a refused header value as bytes), longest first."""
+    forms = {secret, repr(secret)[1:-1], repr(secret.encode("utf-8", "replace"))[2:-1]}
+    return sorted(forms, key=len, reverse=True)
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float) -> float | None:

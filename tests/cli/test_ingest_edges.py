@@ -139,3 +139,26 @@ def test_assets_known_from_a_newer_report_are_named_in_the_summary(seeded):
         " were (a newer report of them is known)\n"
     )
     assert orjson.loads(seeded.ok("cases", "list", "--json").stdout) == []
+
+
+def test_asset_with_several_reports_is_refused(seeded, samples, db_url):
+    before = dump(db_url)
+    run = seeded(
+        "--ingest",
+        samples / "trivy/image-alpine-3.9.json",
+        samples / "grype/image-busybox-no-vulns.json",
+        "--asset",
+        "foo",
+    )
+    assert (run.code, run.stderr) == (
+        2,
+        "casedesk: --asset names the asset of one report; ingest one file with it\n",
+    )
+    assert dump(db_url) == before
+
+
+def test_a_new_space_beside_others_is_noted_in_case_of_a_typo(seeded):
+    run = seeded.ok("--ingest", "-", "--space", "prdo", stdin=native({"h1": {"a": "pass"}}))
+    assert run.stderr == "casedesk: note: created space 'prdo' (check --space for a typo)\n"
+    again = seeded.ok("--ingest", "-", "--space", "prdo", stdin=native({"h2": {"a": "pass"}}))
+    assert again.stderr == ""  # it exists now

@@ -346,3 +346,13 @@ def test_gitlab_rate_limit_reset_is_an_epoch(fake: FakeTrackers, http_client: ht
 )
 def test_retry_headers(headers: dict[str, str], expected: float | None) -> None:
     assert retry_after_seconds(headers, NOW) == expected
+
+
+def test_a_secret_quoted_with_escapes_is_cut_out_too(fake: FakeTrackers, http_client) -> None:
+    from integrations.tickets.http import _quoted_forms
+
+    secret = "SECRET-abc\nsecond"
+    message = f"Illegal header value {('Bearer ' + secret).encode()!r} and {secret!r}"
+    for form in _quoted_forms(secret):
+        message = message.replace(form, "***")
+    assert "SECRET" not in message and "second" not in message

@@ -319,3 +319,24 @@ def test_rule_15_spaces_older_than_the_seed_keep_their_markers():
     )
     seeded = Space(name="default", created_at=created, created_by="alice")
     assert len(seeded.marker_seed) == 32 and marker_for(seeded, 7) != marker_for(old, 7)
+
+
+@pytest.mark.parametrize(
+    "secret", ["SECRETTOKEN-abc\nsecond line", "tok-7f3a9\r\nX-Evil: 1", "tökén-ünïcode-SECRET"]
+)
+def test_rule_18_a_malformed_secret_is_a_permanent_error_that_never_shows_it(
+    cli, tmp_path, fake, monkeypatch, secret
+):
+    setup(cli, tmp_path, fake)
+    monkeypatch.setenv("TRACKER_TOKEN", secret)
+    drift_and_finalize(cli)
+    case = show(cli)
+    assert case["status"] == "error"  # not retried forever: it can never work as it is
+    assert case["error"] == (
+        "jira-it: the secret in environment variable TRACKER_TOKEN contains a line break,"
+        " a control or a non-ASCII character; write it again as one line"
+    )
+    assert fake.issues_in("jira", "SEC") == []
+    everything = cli.ok("cases", "show", "1").stdout + repr(dump(cli.db_url))
+    for part in filter(None, secret.replace("\r", "\n").split("\n")):
+        assert part not in everything
