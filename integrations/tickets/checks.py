@@ -269,6 +269,12 @@ def email_transport(
         )
     if security == "file" and not directory:
         raise _problem("directory", "e-mail security 'file' needs a directory for the .eml files")
+    if directory and security != "file":
+        raise _problem(
+            "directory",
+            "an e-mail directory is for security 'file' (.eml files, no SMTP); set"
+            " --option security=file, or drop the directory",
+        )
     if bool(username) != has_password:
         raise _problem("username", "e-mail login needs both a username and a password (or neither)")
 

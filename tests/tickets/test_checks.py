@@ -124,3 +124,20 @@ def test_a_whole_integration_names_the_field_at_fault():
             checks.check_integration({**good, **change})
         assert caught.value.key == key, change
     checks.check_integration({**good, "name": "a b"}, new_name=False)  # a name saved before
+
+
+def test_an_email_directory_without_file_mode_is_refused_not_ignored():
+    from integrations.tickets.base import PermanentError
+    from integrations.tickets.checks import email_transport
+
+    with pytest.raises(PermanentError, match="an e-mail directory is for security 'file'"):
+        email_transport(
+            security="starttls",
+            host="localhost",
+            directory="/srv/mail",
+            username="",
+            has_password=False,
+        )
+    email_transport(
+        security="file", host="localhost", directory="/srv/mail", username="", has_password=False
+    )
