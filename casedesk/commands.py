@@ -29,6 +29,14 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+def _say(args: argparse.Namespace, text: str, data: dict[str, Any]) -> None:
+    """What an action did: ``data`` as JSON with ``--json``, else the line for a person."""
+    if getattr(args, "json", False):
+        _print_json(data)
+    else:
+        print(text)
+
+
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
@@ -147,7 +155,8 @@ def cases_close(context, args: argparse.Namespace) -> int:  # type: ignore[no-un
 
 def cases_retry(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     jobs = CaseService(context.engine(), context.user).retry(args.id, now=context.now)
-    print(f"Queued {jobs} ticket job{'s' if jobs != 1 else ''} of case #{args.id} again.")
+    text = f"Queued {jobs} ticket job{'s' if jobs != 1 else ''} of case #{args.id} again."
+    _say(args, text, {"id": args.id, "queued": jobs})
     return 0
 
 
@@ -158,10 +167,11 @@ def members(context, args: argparse.Namespace) -> int:  # type: ignore[no-untype
     service = AdminService(context.engine(), context.user)
     if args.members_command == "add":
         changed = service.add_member(args.space, args.name, args.role, now=context.now)
-        print(f"{one_line(args.name)} is {args.role}" + ("" if changed else " (unchanged)"))
+        text = f"{one_line(args.name)} is {args.role}" + ("" if changed else " (unchanged)")
+        _say(args, text, {"user": args.name, "role": args.role, "changed": changed})
     elif args.members_command == "remove":
         service.remove_member(args.space, args.name, now=context.now)
-        print(f"Removed {one_line(args.name)}.")
+        _say(args, f"Removed {one_line(args.name)}.", {"user": args.name, "removed": True})
     else:
         rows = service.members(args.space)
         if args.json:
@@ -182,13 +192,15 @@ def settings(context, args: argparse.Namespace) -> int:  # type: ignore[no-untyp
         changed = service.set_setting(args.space, args.key, args.value, now=context.now)
         stored = service.settings(args.space)[1].as_dict()[args.key]  # "no" is stored as false
         shown = str(stored).lower() if isinstance(stored, bool) else stored
-        print(f"{args.key} = {shown}" + ("" if changed else " (unchanged)"))
+        text = f"{args.key} = {shown}" + ("" if changed else " (unchanged)")
+        _say(args, text, {"key": args.key, "value": stored, "changed": changed})
     elif command == "export":
         sys.stdout.write(export_settings(context.engine()))
     elif command == "import":
         text = _read_text(args.file)
         changes = import_settings(context.engine(), text, user=context.user, now=context.now)
-        print(f"Imported {args.file}: {changes} change{'s' if changes != 1 else ''}.")
+        line = f"Imported {args.file}: {changes} change{'s' if changes != 1 else ''}."
+        _say(args, line, {"file": args.file, "changes": changes})
     else:
         name, values = service.settings(args.space)
         if args.json:
@@ -218,16 +230,18 @@ def integrations(context, args: argparse.Namespace) -> int:  # type: ignore[no-u
     command = args.integrations_command
     if command == "add":
         changed = service.save(args.space, _integration_entry(args), now=context.now)
-        print(f"Integration {one_line(args.name)} saved" + ("." if changed else " (unchanged)."))
+        text = f"Integration {one_line(args.name)} saved" + ("." if changed else " (unchanged).")
+        _say(args, text, {"name": args.name, "changed": changed})
     elif command == "remove":
         dropped = service.remove(args.space, args.name, now=context.now, force=args.force)
-        print(
-            f"Removed integration {one_line(args.name)}"
-            + (f"; dropped {dropped}." if dropped else ".")
+        text = f"Removed integration {one_line(args.name)}" + (
+            f"; dropped {dropped}." if dropped else "."
         )
+        _say(args, text, {"name": args.name, "removed": True, "dropped": dropped})
     elif command == "test":
         try:
-            print(one_line(service.test(args.space, args.name)))
+            result = one_line(service.test(args.space, args.name))
+            _say(args, result, {"name": args.name, "ok": True, "detail": result})
         except IntegrationNotFound:
             raise  # no such integration: bad input, exit 2
         except IntegrationError as error:  # the check ran and failed: exit 1, not a usage error

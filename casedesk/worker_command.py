@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 import orjson
@@ -45,7 +46,8 @@ def run_worker(context, args: argparse.Namespace) -> int:  # type: ignore[no-unt
         counts = run_due_work(engine, context.now)
         tickets = dispatch(engine, context.now)  # after the cases, as run_due_work orders it
         if args.json:
-            sys.stdout.write(orjson.dumps({"cases": counts.as_json()}).decode() + "\n")
+            document = {"cases": counts.as_json(), "tickets": asdict(tickets)}
+            sys.stdout.write(orjson.dumps(document).decode() + "\n")
         else:
             print(f"worker: {describe(counts)}{describe_tickets(tickets)}")
         return 0

@@ -554,3 +554,28 @@ def test_a_manual_case_title_and_notes_are_checked(space, option, value, message
     run = space("cases", "create", "--finding", "ssh", "--asset", "h1", option, value)
     assert (run.code, run.stderr) == (2, message)
     assert space.ok("cases", "list", "--status", "all", "--json").json() == []
+
+
+def test_actions_answer_in_json_when_asked(space):
+    assert space.ok("members", "add", "bob", "--role", "editor", "--json").json() == {
+        "user": "bob",
+        "role": "editor",
+        "changed": True,
+    }
+    assert space.ok("settings", "set", "aggregation_window_hours", "3", "--json").json() == {
+        "key": "aggregation_window_hours",
+        "value": 3,
+        "changed": True,
+    }
+    add = ["integrations", "add", "mail", "--kind", "email", "--project", "sec@example.com"]
+    assert space.ok(*add, "--json").json() == {"name": "mail", "changed": True}
+    assert space.ok("integrations", "remove", "mail", "--json").json() == {
+        "name": "mail",
+        "removed": True,
+        "dropped": "",
+    }
+    # No integration and nothing due: the round's counts are all zero, tickets included.
+    assert space.ok("worker", "--once", "--json").json() == {
+        "cases": {"created": 0, "joined": 0, "finalized": 0, "closed": 0},
+        "tickets": {"created": 0, "closed": 0, "retried": 0, "failed": 0, "skipped": 0},
+    }
