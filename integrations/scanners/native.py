@@ -47,7 +47,8 @@ def detect(document: Document) -> bool:
 
 def parse(document: Document) -> ParsedReport:
     doc: dict[str, Any] = document.value
-    if doc.get("casedesk_report") != 1:
+    version = doc.get("casedesk_report")
+    if isinstance(version, bool) or version != 1:  # True == 1 in Python; a version is a number
         raise ReportError("native report: casedesk_report must be 1")
     report = ParsedReport(format=FORMAT, assets=[], findings={})
     if doc.get("scanned_at") is not None:
