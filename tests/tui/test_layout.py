@@ -105,7 +105,7 @@ async def test_an_e_mail_card_says_it_cannot_close_tickets_beside_one_line_label
             "name": "mail",
             "kind": "email",
             "project": "secops@example.com",
-            "options": {"directory": "/tmp/casedesk-test-outbox"},
+            "options": {"directory": "/tmp/casedesk-test-outbox", "security": "file"},
         },
         now=T0,
     )
