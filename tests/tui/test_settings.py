@@ -196,3 +196,141 @@ async def test_removing_an_integration_with_open_tickets_asks_again_and_says_wha
         await pilot.press("y")
         await settle(pilot)
         assert service.list("default") == []
+
+
+def dialog_values(dialog: IntegrationDialog) -> dict[str, str]:
+    return {
+        key: dialog.query_one(f"#field-{key}").value
+        for key in ("name", "url", "email", "token_env", "project")
+    }
+
+
+async def test_a_refused_integration_keeps_what_was_typed_and_saves_once_corrected(
+    make_app, engine
+):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_settings(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, IntegrationDialog)
+        await pilot.press(*"jira-ops")
+        typed = {
+            "url": "http://example.com",
+            "email": "bot@example.com",
+            "token_env": "ATATT3xFfGF0abcdefABCDEF1234567890",  # the token, not its variable
+            "project": "OPS",
+        }
+        for key, value in typed.items():
+            dialog.query_one(f"#field-{key}").value = value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is dialog  # still open, nothing lost
+        error = dialog.query_one("#dialog-error")
+        assert error.display and "must use https" in str(error.render())
+        assert dialog_values(dialog) == {"name": "jira-ops", **typed}
+        service = IntegrationService(engine, "alice")
+        assert [i.name for i in service.list("default")] == ["jira-sec"]
+
+        dialog.query_one("#field-url").value = "https://ops.example"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is dialog
+        assert "token_env must name an environment variable" in str(error.render())
+        assert dialog.query_one("#field-url").value == "https://ops.example"
+
+        dialog.query_one("#field-token_env").value = "CASEDESK_OPS_TOKEN"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        saved = {i.name: i for i in service.list("default")}["jira-ops"]
+        assert (saved.url, saved.project) == ("https://ops.example", "OPS")
+        assert saved.token_source == "env CASEDESK_OPS_TOKEN"
+        assert notes_of(app) == ["Saved integration jira-ops."]
+        table = screen.query_one("#integrations-table")
+        assert app.focused is table
+        assert str(table.get_row_at(table.cursor_row)[0]) == "jira-ops"  # the one just added
+
+
+async def test_a_refused_edit_stays_in_the_dialog_and_changes_nothing(make_app, engine):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_settings(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, IntegrationDialog)
+        dialog.query_one("#field-project").value = "sec lower"
+        await pilot.click("#save")
+        await settle(pilot)
+        assert app.screen is dialog
+        assert "not 'sec lower'" in str(dialog.query_one("#dialog-error").render())
+        assert dialog.query_one("#field-project").value == "sec lower"
+        assert IntegrationService(engine, "alice").list("default")[0].project == "SEC"
+        dialog.query_one("#field-project").value = "SECOPS"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert IntegrationService(engine, "alice").list("default")[0].project == "SECOPS"
+        assert notes_of(app) == ["Saved integration jira-sec."]
+
+
+async def test_after_a_dialog_the_keys_act_on_the_row_the_cursor_shows(make_app, engine):
+    IntegrationService(engine, "alice").save(
+        "default",
+        {"name": "gh-app", "kind": "github", "token_env": "GH_TOKEN", "project": "acme/app"},
+        now=T0,
+    )
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        integrations = screen.query_one("#integrations-table")
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is integrations
+        await pilot.press("down")  # gh-app → jira-sec: arrows work at once
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, IntegrationDialog)
+        assert app.screen.existing.name == "jira-sec"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is integrations
+        await pilot.press("up", "d")
+        await pilot.pause()
+        assert "gh-app" in str(app.screen.query_one("#dialog-body").render())
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.focused is integrations and integrations.cursor_row == 0
+
+        members = screen.query_one("#members-table")
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"dave", "enter")
+        await settle(pilot)
+        assert app.focused is members
+        assert str(members.get_row_at(members.cursor_row)[0]) == "dave"  # the one just added
+        await pilot.press("up", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, MemberDialog) and app.screen.user == "carol"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.focused is members
+        await pilot.press("d")
+        await pilot.pause()
+        assert "carol" in str(app.screen.query_one("#dialog-body").render())
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.focused is members
+        roles = {m.user: m.role for m in AdminService(engine, "alice").members("default")}
+        assert "carol" not in roles and roles["dave"] == "viewer"

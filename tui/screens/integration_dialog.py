@@ -1,22 +1,32 @@
-"""Add or edit an integration: where tickets go and where its token comes from (never the token)."""
+"""Add or edit an integration: where tickets go and where its token comes from (never the token).
+
+The dialog saves through the service itself and closes only once the service took the change:
+a refusal (``http://`` URL, a token pasted where its variable's name goes) is shown in the form,
+with everything typed still there, so one field can be corrected and saved again.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
-from tui.backend import DIRECT_KINDS
+from store.access import PermissionDenied
+from tui.backend import DIRECT_KINDS, explain
 from tui.format import on_off
 from tui.safe import clean
 from tui.widgets.key_footer import KeyFooter
 from worker.integration_service import IntegrationInfo
+
+if TYPE_CHECKING:
+    from tui.app import CasedeskApp
 
 KINDS = ("jira", "github", "gitlab", "email", "webhook")
 
@@ -39,17 +49,34 @@ SWITCHES = (
 )
 
 
-class IntegrationDialog(ModalScreen[dict[str, Any] | None]):
-    """Dismisses with the fields to save (``name`` and ``kind`` included), or None."""
+class IntegrationDialog(ModalScreen[str | None]):
+    """Saves the integration and dismisses with its name, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="integration.cancel"),
         Binding("ctrl+s", "save", "Save", id="integration.save"),
     ]
 
-    def __init__(self, existing: IntegrationInfo | None = None) -> None:
+    class Saved(Message):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
+    class Refused(Message):
+        def __init__(self, text: str, *, denied: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.denied = denied
+
+    def __init__(self, existing: IntegrationInfo | None = None, space: str | None = None) -> None:
         super().__init__()
         self.existing = existing
+        self.space = space
+        self._saving = False
+
+    @property
+    def casedesk(self) -> CasedeskApp:
+        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         existing = self.existing
@@ -57,6 +84,8 @@ class IntegrationDialog(ModalScreen[dict[str, Any] | None]):
         with Vertical(id="dialog", classes="form-dialog"):
             yield Static(Content(title), id="dialog-title")
             with VerticalScroll(id="form"):
+                # At the top of the form: in view at 80×24, where the buttons leave no room.
+                yield Static("", id="dialog-error")
                 with Horizontal(classes="field"):
                     yield Label(Content("Name"), classes="field-label")
                     if existing is None:
@@ -111,6 +140,7 @@ class IntegrationDialog(ModalScreen[dict[str, Any] | None]):
         return str(getattr(existing, key, "") or "")
 
     def on_mount(self) -> None:
+        self.query_one("#dialog-error").display = False
         first = "#field-url" if self.existing else "#field-name"
         self.query_one(first).focus()
 
@@ -142,7 +172,40 @@ class IntegrationDialog(ModalScreen[dict[str, Any] | None]):
             entry[key] = self.query_one(f"#field-{key}", Switch).value
         if entry["kind"] not in DIRECT_KINDS:
             entry["auto_close_tickets"] = False
-        self.dismiss(entry)
+        if not self._saving:
+            self._saving = True
+            self.store(entry)
+
+    @work(thread=True, exclusive=True, group="integration-save", exit_on_error=False)
+    def store(self, entry: dict[str, Any]) -> None:
+        """Add the integration, or change the fields of the one being edited."""
+        backend = self.casedesk.backend
+        try:
+            if self.existing is None:
+                backend.integrations.save(self.space, entry, now=backend.clock())
+            else:
+                changes = {k: v for k, v in entry.items() if k not in ("name", "kind")}
+                backend.integrations.set_fields(
+                    self.space, self.existing.name, changes, now=backend.clock()
+                )
+        except Exception as error:
+            denied = isinstance(error, PermissionDenied)
+            self.post_message(self.Refused(explain(error), denied=denied))
+            return
+        self.post_message(self.Saved(entry["name"]))
+
+    def on_integration_dialog_saved(self, message: Saved) -> None:
+        self.dismiss(message.name)
+
+    def on_integration_dialog_refused(self, message: Refused) -> None:
+        """Say why in the form and keep every field as typed."""
+        self._saving = False
+        error = self.query_one("#dialog-error", Static)
+        error.update(Content(clean(message.text, limit=500)))
+        error.display = True
+        self.query_one("#form", VerticalScroll).scroll_home(animate=False)
+        if message.denied:
+            self.casedesk.load_context()  # the role may have changed
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -11,6 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Select, Static, Switch, TabbedContent, TabPane
@@ -45,6 +46,15 @@ SETTING_TEXT = {
         "Close a case, and its tickets where the integration allows it, once every asset is fixed.",
     ),
 }
+
+
+def cursor_key(table: DataTable[Text]) -> str | None:
+    """The key of the row the table's cursor shows (rows are keyed by name)."""
+    if table.row_count == 0:
+        return None
+    row = min(table.cursor_row, table.row_count - 1)
+    value = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +102,8 @@ class SettingsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.view: SpaceSettingsView | None = None
+        #: Table id → row key to put the cursor on at the next load (a member just added).
+        self._cursor_after_load: dict[str, str] = {}
 
     @property
     def casedesk(self) -> CasedeskApp:
@@ -211,11 +223,10 @@ class SettingsScreen(Screen[None]):
 
     def _show_integrations(self, integrations: list[IntegrationInfo]) -> None:
         table = self.query_one("#integrations-table", DataTable)
-        keep = table.cursor_row
-        table.clear()
+        rows = []
         for item in integrations:
             direct = item.kind in DIRECT_KINDS
-            table.add_row(
+            cells = (
                 Text(clean(item.name, limit=80)),
                 Text(clean(item.kind, limit=20)),
                 Text(clean(item.project or "-", limit=80)),
@@ -224,8 +235,8 @@ class SettingsScreen(Screen[None]):
                 Text(on_off(item.auto_close_tickets) if direct else "-"),
                 Text(on_off(item.create_drift_tickets)),
             )
-        if integrations:
-            table.move_cursor(row=min(keep, len(integrations) - 1))
+            rows.append((item.name, cells))
+        self._refill(table, rows)
         editable = self.casedesk.can_edit
         if not integrations:
             note = "No integrations in this space yet."
@@ -246,12 +257,29 @@ class SettingsScreen(Screen[None]):
 
     def _show_members(self, members: list[MemberInfo]) -> None:
         table = self.query_one("#members-table", DataTable)
+        rows = [
+            (member.user, (Text(clean(member.user, limit=200)), Text(member.role)))
+            for member in members
+        ]
+        self._refill(table, rows)
+
+    def _refill(self, table: DataTable[Text], rows: list[tuple[str, tuple[Text, ...]]]) -> None:
+        """Rows keyed by name; the cursor stays on the row it showed (or on one just saved)."""
+        wanted = self._cursor_after_load.pop(table.id or "", None) or cursor_key(table)
         keep = table.cursor_row
         table.clear()
-        for member in members:
-            table.add_row(Text(clean(member.user, limit=200)), Text(member.role), key=member.user)
-        if members:
-            table.move_cursor(row=min(keep, len(members) - 1))
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if not rows:
+            return
+        keys = [key for key, _cells in rows]
+        row = keys.index(wanted) if wanted in keys else min(keep, len(rows) - 1)
+        table.move_cursor(row=row)
+
+    def _focus_table(self, table_id: str) -> None:
+        """Back from a dialog: the keys act on the table's cursor row, so focus the table."""
+        if self.app.screen is self:
+            self.query_one(table_id, DataTable).focus()
 
     def on_settings_screen_failed(self, message: Failed) -> None:
         self.casedesk.notify_error(message.message)
@@ -290,7 +318,7 @@ class SettingsScreen(Screen[None]):
     def save(self, name: str, text: str, label: str) -> None:
         backend = self.casedesk.backend
         try:
-            space = self.view.space if self.view else self.casedesk.space_name
+            space = self._space()
             backend.admin.set_setting(space, name, text, now=backend.clock())
         except Exception as error:
             self.post_message(self.Failed(explain(error)))
@@ -307,19 +335,22 @@ class SettingsScreen(Screen[None]):
         return self.casedesk.is_owner and tabs.active == "members"
 
     def _focused_member(self) -> str | None:
-        table = self.query_one("#members-table", DataTable)
-        if not self.view or not self.view.members or table.row_count == 0:
+        """The member on the row the cursor shows."""
+        if not self.view or not self.view.members:
             return None
-        return self.view.members[min(table.cursor_row, len(self.view.members) - 1)].user
+        user = cursor_key(self.query_one("#members-table", DataTable))
+        return user if any(m.user == user for m in self.view.members) else None
+
+    def _member_chosen(self, result: tuple[str, str] | None) -> None:
+        self._focus_table("#members-table")
+        if result is not None:
+            self._cursor_after_load["members-table"] = result[0]
+            self.change_member(*result)
 
     def action_add_member(self) -> None:
         from tui.screens.member_dialog import MemberDialog
 
-        def done(result: tuple[str, str] | None) -> None:
-            if result is not None:
-                self.change_member(*result)
-
-        self.app.push_screen(MemberDialog(None, "viewer"), done)
+        self.app.push_screen(MemberDialog(None, "viewer"), self._member_chosen)
 
     def action_change_role(self) -> None:
         from tui.screens.member_dialog import MemberDialog
@@ -328,12 +359,7 @@ class SettingsScreen(Screen[None]):
         if user is None or self.view is None or self.view.members is None:
             return
         role = next(m.role for m in self.view.members if m.user == user)
-
-        def done(result: tuple[str, str] | None) -> None:
-            if result is not None:
-                self.change_member(*result)
-
-        self.app.push_screen(MemberDialog(user, role), done)
+        self.app.push_screen(MemberDialog(user, role), self._member_chosen)
 
     def action_remove_member(self) -> None:
         from tui.screens.confirm import ConfirmScreen
@@ -347,6 +373,7 @@ class SettingsScreen(Screen[None]):
         )
 
         def done(yes: bool | None) -> None:
+            self._focus_table("#members-table")
             if yes:
                 self.remove_member(user)
 
@@ -379,23 +406,23 @@ class SettingsScreen(Screen[None]):
 
     # Integrations (editor; testing is open to everyone) ---------------------------------------
 
+    def _space(self) -> str | None:
+        return self.view.space if self.view else self.casedesk.space_name
+
     def _integrations_tab(self) -> bool:
         return self.query_one("#settings-tabs", TabbedContent).active == "integrations"
 
     def _focused_integration(self) -> IntegrationInfo | None:
-        table = self.query_one("#integrations-table", DataTable)
-        if not self.view or not self.view.integrations or table.row_count == 0:
+        """The integration on the row the cursor shows."""
+        if not self.view:
             return None
-        return self.view.integrations[min(table.cursor_row, len(self.view.integrations) - 1)]
+        name = cursor_key(self.query_one("#integrations-table", DataTable))
+        return next((i for i in self.view.integrations if i.name == name), None)
 
     def action_add_integration(self) -> None:
         from tui.screens.integration_dialog import IntegrationDialog
 
-        def done(entry: dict[str, Any] | None) -> None:
-            if entry is not None:
-                self.save_integration(None, entry, f"Saved integration {entry['name']}.")
-
-        self.app.push_screen(IntegrationDialog(), done)
+        self.app.push_screen(IntegrationDialog(space=self._space()), self._integration_saved)
 
     def action_edit_integration(self) -> None:
         from tui.screens.integration_dialog import IntegrationDialog
@@ -403,12 +430,15 @@ class SettingsScreen(Screen[None]):
         info = self._focused_integration()
         if info is None:
             return
+        self.app.push_screen(IntegrationDialog(info, space=self._space()), self._integration_saved)
 
-        def done(entry: dict[str, Any] | None) -> None:
-            if entry is not None:
-                self.save_integration(info.name, entry, f"Saved integration {info.name}.")
-
-        self.app.push_screen(IntegrationDialog(info), done)
+    def _integration_saved(self, name: str | None) -> None:
+        """The dialog saved ``name`` (it stays open while the service refuses) or was cancelled."""
+        self._focus_table("#integrations-table")
+        if name is not None:
+            self._cursor_after_load["integrations-table"] = name
+            self.casedesk.notify_done(f"Saved integration {name}.")
+            self.load()
 
     def action_remove_integration(self) -> None:
         from tui.screens.confirm import ConfirmScreen
@@ -421,6 +451,7 @@ class SettingsScreen(Screen[None]):
         )
 
         def done(yes: bool | None) -> None:
+            self._focus_table("#integrations-table")
             if yes:
                 self.remove_integration(info.name)
 
@@ -438,6 +469,7 @@ class SettingsScreen(Screen[None]):
         )
 
         def done(yes: bool | None) -> None:
+            self._focus_table("#integrations-table")
             if yes:
                 self.remove_integration(event.name, force=True)
 
@@ -457,7 +489,7 @@ class SettingsScreen(Screen[None]):
     @work(thread=True, group="integrations", exit_on_error=False)
     def save_integration(self, name: str | None, entry: dict[str, Any], label: str) -> None:
         backend = self.casedesk.backend
-        space = self.view.space if self.view else self.casedesk.space_name
+        space = self._space()
         try:
             if name is None:
                 backend.integrations.save(space, entry, now=backend.clock())
@@ -473,7 +505,7 @@ class SettingsScreen(Screen[None]):
     @work(thread=True, group="integrations", exit_on_error=False)
     def remove_integration(self, name: str, force: bool = False) -> None:
         backend = self.casedesk.backend
-        space = self.view.space if self.view else self.casedesk.space_name
+        space = self._space()
         try:
             backend.integrations.remove(space, name, now=backend.clock(), force=force)
         except IntegrationInUse as refused:
@@ -488,7 +520,7 @@ class SettingsScreen(Screen[None]):
     @work(thread=True, group="integration-test", exit_on_error=False)
     def test_integration(self, name: str) -> None:
         backend = self.casedesk.backend
-        space = self.view.space if self.view else self.casedesk.space_name
+        space = self._space()
         try:
             result = backend.integrations.test(space, name)
         except Exception as error:
