@@ -334,3 +334,55 @@ async def test_after_a_dialog_the_keys_act_on_the_row_the_cursor_shows(make_app,
         assert app.focused is members
         roles = {m.user: m.role for m in AdminService(engine, "alice").members("default")}
         assert "carol" not in roles and roles["dave"] == "viewer"
+
+
+async def test_drift_destination_is_saved_when_the_focus_leaves_it_once(make_app, engine):
+    service = IntegrationService(engine, "alice")
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        destination = screen.query_one("IntegrationCard").query_one(".drift-destination")
+        destination.focus()
+        await pilot.press("tab")  # nothing typed: nothing saved
+        await settle(pilot)
+        assert notes_of(app) == []
+        destination.focus()
+        await pilot.press(*"SECDRIFT", "tab")
+        await settle(pilot)
+        assert service.list("default")[0].drift_destination == "SECDRIFT"
+        destination.focus()
+        await pilot.press("end", *"2", "enter", "tab")  # enter, then leave: one save
+        await settle(pilot)
+        assert service.list("default")[0].drift_destination == "SECDRIFT2"
+        assert notes_of(app) == [
+            "Saved. jira-sec: Drift destination: SECDRIFT",
+            "Saved. jira-sec: Drift destination: SECDRIFT2",
+        ]
+
+
+async def test_escape_from_a_typed_drift_destination_saves_it_then_leaves(make_app, engine):
+    from tui.screens.cases import CasesScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        destination = screen.query_one("IntegrationCard").query_one(".drift-destination")
+        destination.focus()
+        await pilot.press(*"OPS", "escape")
+        await settle(pilot)
+        assert IntegrationService(engine, "alice").list("default")[0].drift_destination == "OPS"
+        assert notes_of(app) == ["Saved. jira-sec: Drift destination: OPS"]
+        assert isinstance(app.screen, CasesScreen)
+
+
+async def test_a_refused_drift_destination_keeps_the_screen_open_with_the_text(make_app, engine):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        destination = screen.query_one("IntegrationCard").query_one(".drift-destination")
+        destination.focus()
+        await pilot.press(*"sec lower", "escape")
+        await settle(pilot)
+        assert app.screen is screen and destination.value == "sec lower"
+        assert any("not 'sec lower'" in note for note in notes_of(app))
+        assert IntegrationService(engine, "alice").list("default")[0].drift_destination == ""

@@ -81,9 +81,10 @@ class SettingsScreen(Screen[None]):
             self.view = view
 
     class Saved(Message):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, *, leave: bool = False) -> None:
             super().__init__()
             self.text = text
+            self.leave = leave
 
     class Failed(Message):
         def __init__(self, message: str, *, reload: bool = True) -> None:
@@ -327,6 +328,8 @@ class SettingsScreen(Screen[None]):
 
     def on_settings_screen_saved(self, message: Saved) -> None:
         self.casedesk.notify_done(message.text)
+        if message.leave and self.app.screen is self:
+            self.app.pop_screen()
 
     # Members (owner) ---------------------------------------------------------------------------
 
@@ -483,11 +486,16 @@ class SettingsScreen(Screen[None]):
 
     @on(IntegrationCard.Changed)
     def _card_changed(self, event: IntegrationCard.Changed) -> None:
-        label = f"Saved. {clean(event.name, limit=100)}: {event.label}"
-        self.save_integration(event.name, {event.field: event.value}, label)
+        self._save_card_change(event)
+
+    def _save_card_change(self, change: IntegrationCard.Changed, *, leave: bool = False) -> None:
+        label = f"Saved. {clean(change.name, limit=100)}: {change.label}"
+        self.save_integration(change.name, {change.field: change.value}, label, leave=leave)
 
     @work(thread=True, group="integrations", exit_on_error=False)
-    def save_integration(self, name: str | None, entry: dict[str, Any], label: str) -> None:
+    def save_integration(
+        self, name: str | None, entry: dict[str, Any], label: str, *, leave: bool = False
+    ) -> None:
         backend = self.casedesk.backend
         space = self._space()
         try:
@@ -499,7 +507,7 @@ class SettingsScreen(Screen[None]):
         except Exception as error:
             self.post_message(self.Failed(explain(error)))
             return
-        self.post_message(self.Saved(label))
+        self.post_message(self.Saved(label, leave=leave))
         self.load()
 
     @work(thread=True, group="integrations", exit_on_error=False)
@@ -567,4 +575,13 @@ class SettingsScreen(Screen[None]):
         refresh_keys(self)
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        """Leave, after saving a drift destination still being typed (a refusal keeps you here)."""
+        changes = [
+            change
+            for card in self.query(IntegrationCard)
+            if (change := card.destination_change()) is not None
+        ]
+        if not changes:
+            self.app.pop_screen()
+        for change in changes:
+            self._save_card_change(change, leave=True)

@@ -1,4 +1,8 @@
-"""One integration's card on the Cases tab: Mondoo's per-integration case settings."""
+"""One integration's card on the Cases tab: Mondoo's per-integration case settings.
+
+Every change is saved at once: a switch when it flips, the drift destination on ``enter`` or
+when the focus leaves it (``tab``, a click, ``esc`` leaving the screen), each value once.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +37,9 @@ class IntegrationCard(Vertical):
         self.info = info
         self.editable = editable
         self.border_title = clean(f"{info.name} ({info.kind})", limit=60)
+        #: The drift destination last sent to be saved: leaving the field after ``enter``
+        #: does not send it again.
+        self._sent_destination: str | None = None
 
     def compose(self) -> ComposeResult:
         direct = self.info.kind in DIRECT_KINDS
@@ -97,7 +104,25 @@ class IntegrationCard(Vertical):
     @on(Input.Submitted, ".drift-destination")
     def _destination(self, event: Input.Submitted) -> None:
         event.stop()
-        value = event.value.strip()
-        if value != self.info.drift_destination:
-            label = f"Drift destination: {value or 'the project'}"
-            self.post_message(self.Changed(self.info.name, "drift_destination", value, label))
+        change = self.destination_change(again=True)
+        if change is not None:
+            self.post_message(change)
+
+    @on(Input.Blurred, ".drift-destination")
+    def _left_destination(self, event: Input.Blurred) -> None:
+        event.stop()
+        change = self.destination_change()
+        if change is not None:
+            self.post_message(change)
+
+    def destination_change(self, *, again: bool = False) -> IntegrationCard.Changed | None:
+        """The drift destination as typed, when it differs from what is stored and was not
+        sent already (``again``: send it even so, ``enter`` retrying a refused value)."""
+        if not self.editable:
+            return None
+        value = self.query_one(".drift-destination", Input).value.strip()
+        if value == self.info.drift_destination or (not again and value == self._sent_destination):
+            return None
+        self._sent_destination = value
+        label = f"Drift destination: {value or 'the project'}"
+        return self.Changed(self.info.name, "drift_destination", value, label)
