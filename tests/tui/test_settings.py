@@ -386,3 +386,46 @@ async def test_a_refused_drift_destination_keeps_the_screen_open_with_the_text(m
         assert app.screen is screen and destination.value == "sec lower"
         assert any("not 'sec lower'" in note for note in notes_of(app))
         assert IntegrationService(engine, "alice").list("default")[0].drift_destination == ""
+
+
+async def test_change_role_saves_with_enter_after_picking_or_with_ctrl_s(make_app, engine):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_settings(pilot)
+        await pilot.press("3")
+        await pilot.pause()
+        table = screen.query_one("#members-table")
+        users = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        table.move_cursor(row=users.index("carol"))
+        await pilot.press("e")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, MemberDialog)
+        keys = {binding.key for _node, binding, _on, _tip in dialog.active_bindings.values()}
+        assert "ctrl+s" in keys
+        footer = " ".join(str(key.render()) for key in dialog.query("FooterKey"))
+        assert "Save" in footer
+        await pilot.press("enter")  # open the role list
+        await pilot.pause()
+        await pilot.press("down", "enter")  # viewer → editor, list closed
+        await pilot.pause()
+        assert dialog.query_one("#member-role").value == "editor"
+        await pilot.press("enter")  # saves; does not open the list again
+        await settle(pilot)
+        roles = {m.user: m.role for m in AdminService(engine, "alice").members("default")}
+        assert roles["carol"] == "editor"
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#member-role").value = "viewer"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        roles = {m.user: m.role for m in AdminService(engine, "alice").members("default")}
+        assert roles["carol"] == "viewer"
+        await pilot.press("a", *"erin", "ctrl+s")
+        await settle(pilot)
+        assert "erin" in {m.user for m in AdminService(engine, "alice").members("default")}
+        assert notes_of(app) == [
+            "Saved. carol is editor.",
+            "Saved. carol is viewer.",
+            "Saved. erin is viewer.",
+        ]

@@ -334,8 +334,8 @@ class CaseScreen(Screen[None]):
             if not self.casedesk.can_edit or self.detail is None:
                 return False
             return self.detail.summary.status != "closed"
-        if action == "copy_link":
-            return self.detail is not None and any(t.url for t in self.detail.summary.tickets)
+        if action == "copy_link":  # a ticket without a link (e-mail) says so when asked
+            return self.detail is not None and bool(self.detail.summary.tickets)
         return True
 
     @on(Button.Pressed, "#close-button")
@@ -357,9 +357,15 @@ class CaseScreen(Screen[None]):
         if self.detail is None:
             return
         urls = [t.url for t in self.detail.summary.tickets if t.url]
-        if urls:
-            self.app.copy_to_clipboard(urls[0])
-            self.casedesk.notify_done(f"Copied {clean(urls[0], limit=200)}")
+        if not urls:
+            self.app.notify(
+                "This case's tickets have no link (an e-mail ticket is known by its Message-ID).",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.app.copy_to_clipboard(urls[0])
+        self.casedesk.notify_done(f"Copied {clean(urls[0], limit=200)}")
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -21,13 +21,15 @@ class MemberDialog(ModalScreen[tuple[str, str] | None]):
     """Dismisses with (user, role), or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="member.cancel")
+        Binding("escape", "cancel", "Cancel", id="member.cancel"),
+        Binding("ctrl+s", "save", "Save", id="member.save"),
     ]
 
     def __init__(self, user: str | None, role: str) -> None:
         super().__init__()
         self.user = user
         self.role = role
+        self._chosen: object = role
 
     def compose(self) -> ComposeResult:
         title = "Add member" if self.user is None else "Change role"
@@ -48,8 +50,8 @@ class MemberDialog(ModalScreen[tuple[str, str] | None]):
                 classes="note",
             )
             with Horizontal(id="dialog-buttons"):
-                yield Button(Content("Save"), variant="primary", id="save")
-                yield Button(Content("Cancel"), id="cancel")
+                yield Button(Content("Save (ctrl+s)"), variant="primary", id="save")
+                yield Button(Content("Cancel (esc)"), id="cancel")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -58,9 +60,17 @@ class MemberDialog(ModalScreen[tuple[str, str] | None]):
         else:
             self.query_one("#member-role", Select).focus()
 
+    @on(Select.Changed, "#member-role")
+    def _role_chosen(self, event: Select.Changed) -> None:
+        """A role picked from the list: ``enter`` now saves instead of opening it again.
+        (The select also reports its first value when it mounts: not a choice.)"""
+        if event.value != self._chosen:
+            self._chosen = event.value
+            self.query_one("#save", Button).focus()
+
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
-    def _save(self) -> None:
+    def action_save(self) -> None:
         user = self.user
         if user is None:
             user = self.query_one("#member-user", Input).value.strip()
