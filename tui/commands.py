@@ -187,6 +187,15 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("case.copy_link", "case", "copy_link", "Copy link", "Copy the ticket link", "y"),
     Command(
+        "case.retry",
+        "case",
+        "retry_tickets",
+        "Retry tickets",
+        "Send this case's failed tickets again, once the integration is fixed (editor)",
+        "R",
+        short="Retry",
+    ),
+    Command(
         "case.back", "case", "back", "Back", "Back to the case list", "escape,backspace", "esc"
     ),
     # Settings

@@ -1,4 +1,4 @@
-"""Pilot tests of the case page's actions: copy a ticket link."""
+"""Pilot tests of the case page's actions: copy a ticket link, retry failed tickets."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy import update
 
 from store.models import Ticket
 from tests.tui.conftest import notes_of, settle
+from tui.commands import available
 from tui.screens.case_detail import CaseScreen
 from worker.case_service import CaseService
 
@@ -45,3 +46,44 @@ async def test_copy_link_copies_the_first_ticket_link(make_app, engine):
         await pilot.pause()
         assert app.clipboard == url
         assert notes_of(app) == [f"Copied {url}"]
+
+
+#: The fixture's case whose vulnerability ticket the tracker refused.
+ERROR_CASE = 13
+
+
+async def test_retry_tickets_queues_the_failed_jobs_and_shows_the_case_again(make_app, engine):
+    cases = CaseService(engine, "bob")  # an editor
+    assert cases.get_case(ERROR_CASE).summary.status == "error"
+    app = make_app("bob")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_case(pilot, ERROR_CASE)
+        assert "case.retry" in [command.id for command, _node in available(app, ["case"])]
+        assert "Retry" in " ".join(str(key.render()) for key in screen.query("FooterKey"))
+        await pilot.press("R")
+        await settle(pilot)
+        detail = cases.get_case(ERROR_CASE)
+        assert detail.summary.status == "open" and detail.error_message == ""
+        assert detail.history[-1].action == "ticket_retry"
+        assert notes_of(app) == [
+            f"Queued 1 ticket job of case #{ERROR_CASE} again; the worker sends them next."
+        ]
+        assert screen.detail is not None and screen.detail.summary.status == "open"
+        assert "OPEN" in str(screen.query_one("#case-status").render())
+        assert "Ticket error" not in str(screen.query_one("#case-tickets").render())
+        assert screen.check_action("retry_tickets", ()) is False  # nothing left to retry
+
+
+async def test_a_viewer_cannot_retry_and_an_open_case_has_nothing_to_retry(make_app, engine):
+    app = make_app("carol")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_case(pilot, ERROR_CASE)
+        assert "case.retry" not in [command.id for command, _node in available(app, ["case"])]
+        await pilot.press("R")
+        await settle(pilot)
+        assert CaseService(engine, "alice").get_case(ERROR_CASE).summary.status == "error"
+        assert notes_of(app) == []
+    app = make_app("alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_case(pilot, 1)
+        assert screen.check_action("retry_tickets", ()) is False

@@ -97,6 +97,13 @@ class CaseScreen(Screen[None]):
             super().__init__()
             self.detail = detail
 
+    class Retried(Message):
+        """The case's failed ticket jobs are queued again."""
+
+        def __init__(self, jobs: int) -> None:
+            super().__init__()
+            self.jobs = jobs
+
     class Failed(Message):
         def __init__(self, message: str, *, loading: bool) -> None:
             super().__init__()
@@ -272,7 +279,7 @@ class CaseScreen(Screen[None]):
                 Content.assemble(
                     ("Ticket error ", "bold $error"),
                     clean(detail.error_message or "a ticket could not be created"),
-                    "  (fix the integration, then: casedesk cases retry ",
+                    "  (fix the integration, then press R or run: casedesk cases retry ",
                     str(case.id),
                     ")",
                 )
@@ -334,6 +341,12 @@ class CaseScreen(Screen[None]):
             if not self.casedesk.can_edit or self.detail is None:
                 return False
             return self.detail.summary.status != "closed"
+        if action == "retry_tickets":
+            return (
+                self.casedesk.can_edit
+                and self.detail is not None
+                and self.detail.summary.status == "error"
+            )
         if action == "copy_link":  # a ticket without a link (e-mail) says so when asked
             return self.detail is not None and bool(self.detail.summary.tickets)
         return True
@@ -366,6 +379,28 @@ class CaseScreen(Screen[None]):
             return
         self.app.copy_to_clipboard(urls[0])
         self.casedesk.notify_done(f"Copied {clean(urls[0], limit=200)}")
+
+    def action_retry_tickets(self) -> None:
+        if self.detail is not None:
+            self.retry_tickets(self.detail.summary.id)
+
+    @work(thread=True, group="retry", exit_on_error=False)
+    def retry_tickets(self, case_id: int) -> None:
+        """Queue the case's failed ticket jobs again (``casedesk cases retry``)."""
+        backend = self.casedesk.backend
+        try:
+            jobs = backend.cases.retry(case_id, now=backend.clock())
+        except Exception as error:
+            self.post_message(self.Failed(explain(error), loading=False))
+            return
+        self.post_message(self.Retried(jobs))
+
+    def on_case_screen_retried(self, message: Retried) -> None:
+        jobs = f"{message.jobs} ticket job{'s' if message.jobs != 1 else ''}"
+        self.casedesk.notify_done(
+            f"Queued {jobs} of case #{self.case_id} again; the worker sends them next."
+        )
+        self.casedesk.data_changed.publish(None)
 
     def action_back(self) -> None:
         self.app.pop_screen()
