@@ -89,7 +89,8 @@ def test_worker_loop_survives_a_briefly_locked_database(cli, db_url, tmp_path):
 def test_worker_once_with_at_is_deterministic(cli, db_url):
     _pending_case(cli, db_url)
     assert cli.ok("worker", "--once", "--at", "2026-03-01T04:59:00Z", "--json").json() == {
-        "cases": {"created": 0, "joined": 0, "finalized": 0, "closed": 0}
+        "cases": {"created": 0, "joined": 0, "finalized": 0, "closed": 0},
+        "tickets": {"created": 0, "closed": 0, "retried": 0, "failed": 0, "skipped": 0},
     }
     assert (
         cli.ok(
