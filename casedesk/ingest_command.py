@@ -27,8 +27,6 @@ from worker.ingest import IngestOutcome, PreparedReport, ingest, prepare
 PROGRESS_THRESHOLD_ASSETS = 200
 
 
-#: casedesk's commands: a "file" of one of these names is a command typed after --ingest.
-COMMAND_NAMES = frozenset({"worker", "cases", "members", "settings", "integrations", "demo"})
 #: Larger input is refused before it is read whole (``--ingest /dev/zero`` must not eat the
 #: machine's memory); the largest real fleet reports are a few hundred megabytes.
 MAX_REPORT_BYTES = 1 << 30
@@ -51,7 +49,7 @@ def read_input(name: str) -> bytes:
         with path.open("rb") as stream:
             return _read_capped(stream, name)
     except FileNotFoundError:
-        if name in COMMAND_NAMES:  # `casedesk --ingest a.json worker`: argparse took it as a file
+        if name in _command_names():  # `casedesk --ingest a.json worker`: taken as a file
             raise UsageError(
                 f"{name}: no such file (--ingest takes every word after it as a file;"
                 f" run `casedesk {name}` as its own command)"
@@ -61,6 +59,18 @@ def read_input(name: str) -> bytes:
         raise UsageError(f"{name}: permission denied") from None
     except OSError as error:
         raise UsageError(f"{name}: cannot read: {error.strerror}") from None
+
+
+def _command_names() -> set[str]:
+    """casedesk's commands, as the parser knows them (read only when a file is missing)."""
+    from casedesk.cli import build_parser
+
+    return {
+        name
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    }
 
 
 def _read_capped(stream: BinaryIO, name: str) -> bytes:
