@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from casedesk.errors import UsageError
-from worker.loop import offset_clock
+from worker.clock import offset_clock
 
 
 def has_terminal() -> bool:
@@ -26,15 +26,37 @@ def run_tui(context, args: argparse.Namespace, *, space: str | None = None) -> i
             " or `casedesk --ingest FILE`"
         )
     from tui.app import run_app
+    from tui.paging import PAGE_SIZE
+    from worker.first_screen import read_first_screen
 
     clock = offset_clock(context.now if getattr(args, "at_given", False) else None)
-    run_app(
-        context.engine(),
-        context.user,
-        space if space is not None else args.space,
-        clock,
-        context.dispatcher(),
-        context.worker_interval,
-        keymap=context.keymap,
-    )
+    space = space if space is not None else args.space
+    first_screen = None
+    if not context.engine_opened:
+        # Read the first screen now, and open the engine and the dispatcher (which load
+        # SQLAlchemy, the services and httpx) only once it is painted.
+        first_screen = read_first_screen(
+            context.database_url, context.user, space, page_size=PAGE_SIZE
+        )
+    if first_screen is None:
+        run_app(
+            context.engine(),
+            context.user,
+            space,
+            clock,
+            context.dispatcher(),
+            context.worker_interval,
+            keymap=context.keymap,
+        )
+    else:
+        run_app(
+            None,
+            context.user,
+            space,
+            clock,
+            worker_interval=context.worker_interval,
+            keymap=context.keymap,
+            open_services=lambda: (context.engine(), context.dispatcher()),
+            first_screen=first_screen,
+        )
     return 0

@@ -14,24 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-
 from casedesk.config import ConfigError, load_config, parse_at, resolve_database_url, resolve_user
 from casedesk.errors import UsageError, one_line
 from integrations.scanners import FORMAT_NAMES as FORMATS
-from store.access import ROLES, PermissionDenied
-from store.engine import DatabaseUrlError, make_engine
-from store.migrate import upgrade
-from store.settings import SETTING_NAMES, SettingError
-from store.spaces import SpaceNameError
-from worker.admin_service import MemberError
-from worker.case_service import STATUS_FILTERS
-from worker.cases import CaseError
-from worker.integration_service import IntegrationError
-from worker.settings_file import INTEGRATION_KINDS, SettingsFileError
+from integrations.tickets.checks import KINDS as INTEGRATION_KINDS
+from store.case_settings import SETTING_NAMES
+from store.vocabulary import ROLES
+from worker.case_views import STATUS_FILTERS
 
-if TYPE_CHECKING:  # httpx and the ticket clients load only when tickets are sent
+# Only light modules above: the terminal app paints its first screen before SQLAlchemy and the
+# services load (docs/performance.md). Commands import what they need when they run.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from worker.dispatch import Dispatcher
 
 EXIT_OK = 0
@@ -59,6 +54,9 @@ class Context:
     def engine(self) -> Engine:
         """The migrated engine, opened on first use (``--help`` never touches a database)."""
         if self._engine is None:
+            from store.engine import make_engine
+            from store.migrate import upgrade
+
             engine = make_engine(self.database_url)
             upgrade(engine)
             if self.spaces:
@@ -67,6 +65,10 @@ class Context:
                 seed_new_database(engine, self.spaces, user=self.user, now=self.now)
             self._engine = engine
         return self._engine
+
+    @property
+    def engine_opened(self) -> bool:
+        return self._engine is not None
 
     def dispatcher(self) -> Dispatcher:
         """What sends due ticket jobs (one per process)."""
@@ -287,10 +289,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if exit_.code not in (0, None) else EXIT_OK
     try:
         return _run(parser, args)
-    except PermissionDenied as error:
-        _fail(f"not allowed: {error}")
-        return EXIT_FORBIDDEN
-    except (
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing more was written")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``cases list | head``): stop quietly, as head expects.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as error:
+        return _report(error)
+
+
+def _report(error: Exception) -> int:
+    """One line on stderr for ``error``, and the exit code it stands for.
+
+    The error classes are imported here, on the way out, so that starting the terminal app
+    never waits for the modules that define them.
+    """
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    from store.access import PermissionDenied
+    from store.engine import DatabaseUrlError
+    from store.settings import SettingError
+    from store.spaces import SpaceNameError
+    from worker.admin_service import MemberError
+    from worker.cases import CaseError
+    from worker.integration_service import IntegrationError
+    from worker.settings_file import SettingsFileError
+
+    usage_errors = (
         UsageError,
         ConfigError,
         DatabaseUrlError,
@@ -300,31 +327,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         SettingsFileError,
         SpaceNameError,
         IntegrationError,
-    ) as error:
+    )
+    if isinstance(error, PermissionDenied):
+        _fail(f"not allowed: {error}")
+        return EXIT_FORBIDDEN
+    if isinstance(error, usage_errors):
         _fail(str(error))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        _fail("interrupted; nothing more was written")
-        return 130
-    except BrokenPipeError:
-        # The reader went away (``cases list | head``): stop quietly, as head expects.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
-    except OperationalError as error:
+    if isinstance(error, OperationalError):
         _fail(f"database error: {one_line(str(error.orig))}")
         return EXIT_FAILURE
-    except SQLAlchemyError as error:
+    if isinstance(error, SQLAlchemyError):
         _fail(f"database error: {one_line(str(error))}")
         return EXIT_FAILURE
-    except OSError as error:
+    if isinstance(error, OSError):
         _fail(one_line(str(error)))
         return EXIT_FAILURE
-    except Exception as error:
-        # Anything unforeseen: one line and exit 1 (CASEDESK_DEBUG=1 shows the traceback).
-        if os.environ.get("CASEDESK_DEBUG"):
-            raise
-        _fail(f"internal error ({type(error).__name__}): {error}")
-        return EXIT_FAILURE
+    # Anything unforeseen: one line and exit 1 (CASEDESK_DEBUG=1 shows the traceback).
+    if os.environ.get("CASEDESK_DEBUG"):
+        raise error
+    _fail(f"internal error ({type(error).__name__}): {error}")
+    return EXIT_FAILURE
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -366,10 +389,14 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _handler(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The function that runs ``args.command``; None for no command (the terminal app)."""
+    if args.command is None:
+        return None
     from casedesk import commands
-    from casedesk.worker_command import run_worker
 
     if args.command == "worker":
+        from casedesk.worker_command import run_worker
+
         return run_worker
     if args.command == "cases":
         return getattr(commands, f"cases_{args.cases_command}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from store.engine import default_database_url
+from store.location import default_database_url
 
 
 class ConfigError(ValueError):

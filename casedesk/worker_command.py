@@ -12,8 +12,9 @@ import orjson
 
 from casedesk.errors import UsageError
 from worker.cases import CaseCounts
+from worker.clock import offset_clock
 from worker.due import run_due_work
-from worker.loop import StopFlag, install_signal_handlers, offset_clock, run_loop
+from worker.loop import StopFlag, install_signal_handlers, run_loop
 
 if TYPE_CHECKING:  # the dispatcher loads httpx; only a worker round needs it
     from worker.dispatch import DispatchCounts

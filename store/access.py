@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import Member, Space, SpaceSettings
+from store.vocabulary import ROLES
 
-ROLES = ("viewer", "editor", "owner")
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 

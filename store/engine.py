@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import platformdirs
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
+
+from store.location import default_database_url
 
 #: How long a SQLite writer waits for another process's write transaction before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -26,12 +27,6 @@ _READ_ONLY = "casedesk_read_only"
 
 class DatabaseUrlError(ValueError):
     """The database URL is not one casedesk can open."""
-
-
-def default_database_url() -> str:
-    """The embedded default: a SQLite file in the user's data directory."""
-    directory = Path(platformdirs.user_data_dir("casedesk", appauthor=False))
-    return f"sqlite:///{directory / 'casedesk.db'}"
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from store.vocabulary import HEAD_REVISION
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x63617365  # "case": the advisory lock key every casedesk migration takes
-#: The newest revision in migrations/versions (a test keeps this equal to alembic's head).
-HEAD_REVISION = "0006"
 
 
 def alembic_config() -> Config:

@@ -10,8 +10,7 @@ from sqlalchemy.orm import Session
 
 from store.access import PermissionDenied, is_owner_anywhere
 from store.models import Member, Space, SpaceSettings
-
-DEFAULT_SPACE = "default"
+from store.vocabulary import DEFAULT_SPACE
 
 
 class SpaceNameError(ValueError):

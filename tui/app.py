@@ -9,12 +9,13 @@ seconds, so what another process writes shows up with no key pressed.
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import Engine
 from textual import work
 from textual.app import App, SystemCommand
 from textual.message import Message
@@ -22,9 +23,15 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
-from tui.backend import Backend, IntegrationSource, explain
 from tui.commands import CasedeskCommands, bindings, refresh_keys
-from worker.due import Dispatcher
+from tui.explain import explain
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from tui.backend import Backend, IntegrationSource
+    from worker.due import Dispatcher
+    from worker.first_screen import FirstScreen
 
 #: How often the app looks for changes made by other processes, in seconds.
 REFRESH_INTERVAL = 2.0
@@ -64,7 +71,7 @@ class CasedeskApp(App[None]):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | None,
         user: str,
         space: str | None,
         clock: Callable[[], datetime],
@@ -74,17 +81,38 @@ class CasedeskApp(App[None]):
         refresh_interval: float | None = REFRESH_INTERVAL,
         keymap: Mapping[str, str] | None = None,
         integrations: IntegrationSource | None = None,
+        open_services: Callable[[], tuple[Engine, Dispatcher | None]] | None = None,
+        first_screen: FirstScreen | None = None,
     ) -> None:
+        """Give ``engine`` (and ``dispatch``), or ``open_services`` that returns them.
+
+        ``open_services`` is called on first use of :attr:`backend`, in a thread worker, after
+        the case list has painted from ``first_screen`` (what :mod:`worker.first_screen` read
+        without loading SQLAlchemy): that is what makes the app start fast.
+        """
         super().__init__()
-        self.backend = Backend(engine, user, clock, dispatch, integrations)
+        if (engine is None) == (open_services is None):
+            raise ValueError("give either an engine or open_services")
+        self.user = user
+        self._engine = engine
+        self._dispatch = dispatch
+        self._open_services = open_services
+        self._integrations = integrations
+        self._clock = clock
+        self._backend: Backend | None = None
+        self._backend_lock = threading.Lock()
+        #: Read by the case list when it mounts, then dropped: it is only true at start.
+        self.first_screen = first_screen
+        self._painting_first_screen = first_screen is not None
         self.requested_space = space
-        self.space_name: str | None = space
-        self.role: str | None = None
+        self.space_name: str | None = first_screen.space if first_screen else space
+        self.role: str | None = first_screen.role if first_screen else None
         self.context_error: str | None = None
         self.worker_interval = worker_interval
         self.refresh_interval = refresh_interval
         self.keymap: dict[str, str] = dict(keymap or {})
-        self._version: tuple[int, ...] | None = None
+        #: What the first screen showed is the data version to compare the first poll with.
+        self._version: tuple[int, ...] | None = first_screen.version if first_screen else None
         self._due_failure_shown = False
         #: Published when the space or the user's role in it changes.
         self.context_changed: Signal[None] = Signal(self, "context-changed")
@@ -100,6 +128,23 @@ class CasedeskApp(App[None]):
             "rating-low": "#3e8ed0",
             "rating-none": "#8b8d98",
         }
+
+    @property
+    def backend(self) -> Backend:
+        """The services for this user, made on first use (which loads the data layer)."""
+        with self._backend_lock:
+            if self._backend is None:
+                self._backend = self._open_backend()
+            return self._backend
+
+    def _open_backend(self) -> Backend:
+        from tui.backend import Backend
+
+        engine, dispatch = self._engine, self._dispatch
+        if self._open_services is not None:
+            engine, dispatch = self._open_services()
+        assert engine is not None
+        return Backend(engine, self.user, self._clock, dispatch, self._integrations)
 
     # Roles -------------------------------------------------------------------------------------
 
@@ -122,7 +167,12 @@ class CasedeskApp(App[None]):
     def on_mount(self) -> None:
         if self.keymap:
             self.set_keymap(self.keymap)
-        self.load_context()
+        if not self._painting_first_screen:
+            self.load_context()
+        else:
+            # The case list already shows the first screen; load the data layer (and check
+            # the context with it) once that is painted, so it never delays the paint.
+            self.call_after_refresh(self.load_context)
         if self.refresh_interval:
             self.set_interval(self.refresh_interval, self.poll_version, name="poll")
         if self.worker_interval:
@@ -252,9 +302,12 @@ class CasedeskApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "settings":
-            from tui.screens.settings import SettingsScreen
-
-            on_settings = any(isinstance(s, SettingsScreen) for s in self.screen_stack)
+            # Asked on every refresh of the footer: look the screen up only if its module is
+            # loaded, since importing it loads the services (no settings screen without it).
+            settings = sys.modules.get("tui.screens.settings")
+            on_settings = settings is not None and any(
+                isinstance(s, settings.SettingsScreen) for s in self.screen_stack
+            )
             return self.space_name is not None and not on_settings
         return True
 
@@ -268,7 +321,7 @@ class CasedeskApp(App[None]):
 
 
 def run_app(
-    engine: Engine,
+    engine: Engine | None,
     user: str,
     space: str | None,
     clock: Callable[[], datetime],
@@ -276,6 +329,18 @@ def run_app(
     worker_interval: float | None = 30.0,
     *,
     keymap: Mapping[str, str] | None = None,
+    open_services: Callable[[], tuple[Engine, Dispatcher | None]] | None = None,
+    first_screen: FirstScreen | None = None,
 ) -> None:
     """Run the app in the terminal until the user quits."""
-    CasedeskApp(engine, user, space, clock, dispatch, worker_interval, keymap=keymap).run()
+    CasedeskApp(
+        engine,
+        user,
+        space,
+        clock,
+        dispatch,
+        worker_interval,
+        keymap=keymap,
+        open_services=open_services,
+        first_screen=first_screen,
+    ).run()

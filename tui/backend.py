@@ -11,16 +11,12 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from store.access import PermissionDenied
-from store.settings import SettingError
-from store.spaces import SpaceNameError
-from worker.admin_service import AdminService, MemberError
+from worker.admin_service import AdminService
 from worker.case_service import CaseService
-from worker.cases import CaseCounts, CaseError
+from worker.cases import CaseCounts
 from worker.due import Dispatcher, run_due_work
-from worker.integration_service import IntegrationError, IntegrationInfo, IntegrationService
+from worker.integration_service import IntegrationInfo, IntegrationService
 
 #: Integrations casedesk talks to directly (it can close their tickets); e-mail is not one.
 DIRECT_KINDS = ("jira", "github", "gitlab", "webhook")
@@ -69,18 +65,3 @@ class Backend:
     def due_work(self) -> CaseCounts:
         """Finalize closed windows, auto-close fixed cases, send due tickets (one tick)."""
         return run_due_work(self.engine, self.clock(), self.dispatch)
-
-
-def explain(error: BaseException) -> str:
-    """One line a person can act on, for a refusal or a failure of a service call."""
-    if isinstance(error, PermissionDenied):
-        return f"Not allowed: {error}"
-    if isinstance(
-        error, CaseError | MemberError | SettingError | SpaceNameError | IntegrationError
-    ):
-        return str(error)
-    if isinstance(error, OperationalError):
-        return "The database is busy or unreachable; nothing was changed. Try again."
-    if isinstance(error, SQLAlchemyError):
-        return f"Database error: {type(error).__name__}"
-    return f"Unexpected error ({type(error).__name__}): {error}"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from textual.message import Message
 from textual.screen import Screen
 
-from tui.backend import explain
-from worker.case_service import CaseSummary
+from tui.explain import explain
+from worker.case_views import CaseSummary
 
 
 class CaseClosed(Message):

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from worker.case_service import KEYSET_ORDERS, CaseService, CaseSummary
+from worker.case_views import KEYSET_ORDERS, CaseSummary
+
+if TYPE_CHECKING:
+    from worker.case_service import CaseService
 
 PAGE_SIZE = 100
 #: Pages kept in memory: the ones on screen, one each side, and a few recently seen.

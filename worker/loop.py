@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -63,13 +62,3 @@ def run_loop(
         ticks += 1
         stop.wait(interval)
     return ticks
-
-
-def offset_clock(start: datetime | None) -> Callable[[], datetime]:
-    """The real clock, or one that starts at ``--at`` and runs at real speed from there."""
-    from datetime import UTC
-
-    if start is None:
-        return lambda: datetime.now(UTC)
-    began = time.monotonic()
-    return lambda: start + timedelta(seconds=time.monotonic() - began)

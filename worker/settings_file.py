@@ -20,6 +20,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from integrations.tickets.checks import (
+    KINDS as INTEGRATION_KINDS,
+)
+from integrations.tickets.checks import (
     SettingProblem,
     check_integration,
     env_name_problem,
@@ -38,7 +41,6 @@ from store.settings import (
 from store.spaces import get_or_create_space, validate_space_name
 from worker.admin_service import MemberError, require_an_owner
 
-INTEGRATION_KINDS = ("jira", "github", "gitlab", "email", "webhook")
 _TEXT_FIELDS = (
     "url",
     "flavor",

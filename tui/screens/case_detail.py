@@ -14,14 +14,14 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, DataTable, Static
 
-from tui.backend import explain
 from tui.closing import CaseClosed, CloseRefused, ask_to_close
 from tui.commands import SUB_SCREEN_HIDDEN, bindings, refresh_keys
+from tui.explain import explain
 from tui.format import BAR_EMPTY, BAR_FILLED, STATUS_LABEL, percent, rating_of, when
 from tui.safe import clamp_lines, clean, clean_block
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.topbar import TopBar
-from worker.case_service import CaseDetail
+from worker.case_views import CaseDetail
 
 if TYPE_CHECKING:
     from tui.app import CasedeskApp

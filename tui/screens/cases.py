@@ -14,16 +14,16 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
-from tui.backend import explain
 from tui.closing import CaseClosed, CloseRefused, ask_to_close
 from tui.commands import bindings, refresh_keys
+from tui.explain import explain
 from tui.format import ORDER_LABEL, plural
 from tui.paging import CasePager, CaseQuery, PageRequest, fetch_page
 from tui.safe import clean
 from tui.widgets.case_table import CaseTable
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.topbar import TopBar
-from worker.case_service import CaseSummary
+from worker.case_views import CaseSummary
 
 if TYPE_CHECKING:
     from tui.app import CasedeskApp
@@ -119,8 +119,20 @@ class CasesScreen(Screen[None]):
         self.casedesk.data_changed.subscribe(self, lambda _data: self._data_changed())
         self.casedesk.context_changed.subscribe(self, lambda _data: self._context_changed())
         self.table.focus()
-        self.reload(new_query=True)
-        self.load_counts()
+        first, self.casedesk.first_screen = self.casedesk.first_screen, None  # used once
+        if (
+            first is not None
+            and self.current_query() == CaseQuery(first.space)
+            and first.page_size == self.pager.page_size
+        ):
+            # Painted from what the command line read before the data layer loaded; the
+            # app's first poll of the data version catches anything written since.
+            self._generation += 1
+            self._show_rows(self.current_query(), first.active, {0: list(first.rows)}, None)
+            self._show_counts(first.active, first.closed)
+        else:
+            self.reload(new_query=True)
+            self.load_counts()
 
     @property
     def table(self) -> CaseTable:
@@ -179,15 +191,24 @@ class CasesScreen(Screen[None]):
         if message.generation != self._generation or message.sequence < self._applied:
             return
         self._applied = message.sequence
+        self._show_rows(message.query, message.total, message.pages, message.focus_id)
+
+    def _show_rows(
+        self,
+        query: CaseQuery,
+        total: int,
+        pages: dict[int, list[CaseSummary]],
+        focus_id: int | None,
+    ) -> None:
         table = self.table
-        self.pager.reset(message.query, message.total, message.pages)
+        self.pager.reset(query, total, pages)
         self.fetching = False
-        if message.focus_id is None:
+        if focus_id is None:
             table.cursor = 0
             table.scroll_to(y=0, animate=False, immediate=True)
         table.data_updated()
-        if message.focus_id is not None:
-            index = self.pager.find(message.focus_id)
+        if focus_id is not None:
+            index = self.pager.find(focus_id)
             if index is not None and index != table.cursor:
                 # At the top the view stays at the top (new cases come in above); further
                 # down it follows the focused case so nothing moves under the reader's eyes.
@@ -232,10 +253,13 @@ class CasesScreen(Screen[None]):
         self.post_message(self.CountsLoaded(*counts))
 
     def on_cases_screen_counts_loaded(self, message: CountsLoaded) -> None:
-        self._counts = (message.open_count, message.closed_count)
+        self._show_counts(message.open_count, message.closed_count)
+
+    def _show_counts(self, open_count: int, closed_count: int) -> None:
+        self._counts = (open_count, closed_count)
         tabs = self.query_one("#case-tabs", Tabs)
-        tabs.query_one("#active", Tab).label = Content(f"Open cases ({message.open_count:,})")
-        tabs.query_one("#closed", Tab).label = Content(f"Closed cases ({message.closed_count:,})")
+        tabs.query_one("#active", Tab).label = Content(f"Open cases ({open_count:,})")
+        tabs.query_one("#closed", Tab).label = Content(f"Closed cases ({closed_count:,})")
 
     def _data_changed(self) -> None:
         self.reload()

@@ -13,7 +13,7 @@ from tui.commands import bindings
 from tui.format import percent
 from tui.safe import clean
 from tui.widgets.key_footer import KeyFooter
-from worker.case_service import CaseSummary
+from worker.case_views import CaseSummary
 
 
 class ConfirmScreen(ModalScreen[bool]):

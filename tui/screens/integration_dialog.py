@@ -19,7 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from store.access import PermissionDenied
-from tui.backend import DIRECT_KINDS, explain
+from tui.backend import DIRECT_KINDS
+from tui.explain import explain
 from tui.format import on_off
 from tui.safe import clean
 from tui.widgets.key_footer import KeyFooter

@@ -16,9 +16,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Select, Static, Switch, TabbedContent, TabPane
 
-from store.settings import WINDOW_CHOICES, CaseSettings
-from tui.backend import DIRECT_KINDS, explain
+from store.case_settings import WINDOW_CHOICES, CaseSettings
+from tui.backend import DIRECT_KINDS
 from tui.commands import SUB_SCREEN_HIDDEN, bindings, refresh_keys
+from tui.explain import explain
 from tui.format import on_off, window_label
 from tui.safe import clean
 from tui.widgets.integration_card import IntegrationCard

@@ -23,7 +23,7 @@ from tui.commands import bindings
 from tui.format import SHORT_RATING, STATUS_LABEL, bar, day, percent, rating_of, when
 from tui.paging import CasePager
 from tui.safe import clean, fit, fit_right
-from worker.case_service import CaseSummary
+from worker.case_views import CaseSummary
 
 
 @dataclass(frozen=True, slots=True)

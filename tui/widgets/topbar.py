@@ -28,7 +28,7 @@ class TopBar(Static):
     def show(self) -> None:
         app: CasedeskApp = self.app  # type: ignore[assignment]
         space = clean(app.space_name or "…", limit=60)
-        who = clean(app.backend.user, limit=40)
+        who = clean(app.user, limit=40)
         role = app.role or "…"
         left = Content.assemble(("casedesk", "bold"), " › ", clean(self.place, limit=200))
         right = Content.assemble(
