@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +14,7 @@ from sqlalchemy import select
 
 from store.engine import make_engine, read_session
 from store.models import Case, OutboxJob, Space
-from tests.conftest import PROJECT_ROOT
+from tests import forked
 from tests.fakes.tracker_state import TOKEN
 from tests.fakes.trackers import FakeTrackers, Fault
 from tests.native import native
@@ -26,20 +24,15 @@ CASES = 40
 KILLS = 25
 
 
-def _worker(db_url: str, config) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+def _worker(db_url: str, config):  # type: ignore[no-untyped-def]
+    """``casedesk worker`` in a process of its own (forked warm: see tests/forked.py)."""
     env = {
         **os.environ,
         "CASEDESK_USER": "alice",
         "CASEDESK_CONFIG": str(config),
         "TRACKER_TOKEN": TOKEN,
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "casedesk.cli", "--db", db_url, "worker"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return forked.start(["--db", db_url, "worker"], env)
 
 
 def test_rule_14_sigkill_during_dispatch_never_loses_or_doubles_a_ticket(
@@ -89,14 +82,14 @@ def test_rule_14_sigkill_during_dispatch_never_loses_or_doubles_a_ticket(
             worker = _worker(cli.db_url, config)
             deadline = time.monotonic() + 3
             while (
-                len(fake.requests) == before
-                and time.monotonic() < deadline
-                and worker.poll() is None
+                len(fake.requests) == before and time.monotonic() < deadline and worker.is_alive()
             ):
                 time.sleep(0.005)
             time.sleep(rng.uniform(0, 0.15))
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(timeout=10)
+            worker.kill()  # SIGKILL
+            worker.join(timeout=10)
+            # It was still running when killed (a worker that died by itself proves nothing).
+            assert worker.exitcode == -signal.SIGKILL, worker.exitcode
         # Recovery: leases and backoffs expire; a final worker finishes everything.
         engine = make_engine(db_url)
         later = datetime.now(UTC) + timedelta(hours=2)
