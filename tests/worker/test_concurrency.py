@@ -4,15 +4,15 @@ the same inputs, every case has exactly one ticket, and no lock/deadlock error r
 
 from __future__ import annotations
 
+import itertools
 import os
-import subprocess
-import sys
 
 from sqlalchemy import select
 
 from store.engine import make_engine, read_session
 from store.models import Asset, Case, CaseItem, Finding, Report, ResultState
-from tests.conftest import PROJECT_ROOT, SAMPLES
+from tests import forked
+from tests.conftest import SAMPLES
 from tests.fakes.tracker_state import TOKEN
 from tests.fakes.trackers import FakeTrackers
 
@@ -41,10 +41,6 @@ def _env(tmp_path) -> dict[str, str]:
     }
 
 
-def _command(db_url: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "casedesk.cli", "--db", db_url, *args]
-
-
 def _setup(cli, db_url: str, fake: FakeTrackers, tmp_path) -> None:
     cli.db_url = db_url
     for host in HOSTS:
@@ -70,31 +66,37 @@ def _serial(cli, db_url: str, fake: FakeTrackers, tmp_path) -> None:
 def _concurrent(cli, db_url: str, fake: FakeTrackers, tmp_path) -> list[str]:
     _setup(cli, db_url, fake, tmp_path)
     env = _env(tmp_path)
+    numbers = itertools.count()
+    started = []  # (process, stdout file, stderr file)
 
-    def start(*args: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            _command(db_url, *args),
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    def start(*args: str):  # type: ignore[no-untyped-def]
+        """``casedesk *args`` in a process of its own (forked warm: see tests/forked.py)."""
+        n = next(numbers)
+        out, err = tmp_path / f"{n}.out", tmp_path / f"{n}.err"
+        process = forked.start(["--db", db_url, *args], env, stdout=out, stderr=err)
+        started.append((process, out, err))
+        return process
+
+    def finish(processes, timeout: float) -> list[int | None]:  # type: ignore[no-untyped-def]
+        for process in processes:
+            process.join(timeout=timeout)
+        return [process.exitcode for process in processes]
+
+    def outputs() -> list[tuple[str, str]]:
+        return [(out.read_text(), err.read_text()) for _, out, err in started]
 
     # Phase 2: workers loop (their clock at T0+2h: windows still open) while ingests race.
     workers = [start("worker", "--at", T2) for _ in range(4)]
     ingests = [start("--ingest", *args, "--at", T1, "--json") for args in DRIFT_INGESTS]
-    outputs = [process.communicate(timeout=120) for process in ingests]
-    assert [process.returncode for process in ingests] == [0] * len(ingests), outputs
+    assert finish(ingests, 120) == [0] * len(ingests), outputs()
     for worker in workers:
         worker.terminate()
-    outputs += [worker.communicate(timeout=60) for worker in workers]
+    assert finish(workers, 60) == [0] * 4, outputs()  # SIGTERM ends the loop cleanly
     # Phase 3: four workers finalize the windows and send the tickets at the same time.
     finishers = [start("worker", "--once", "--at", T6) for _ in range(4)]
-    outputs += [process.communicate(timeout=120) for process in finishers]
-    assert [process.returncode for process in finishers] == [0] * 4, outputs
+    assert finish(finishers, 120) == [0] * 4, outputs()
     cli.ok("worker", "--once", "--at", T7)  # anything rescheduled by contention
-    return [err for _, err in outputs]
+    return [err for _, err in outputs()]
 
 
 def _state(db_url: str) -> dict[str, object]:
