@@ -48,9 +48,14 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def _sqlite_engine(url: str) -> Engine:
-    database = make_url(url).database
+    parsed = make_url(url)
+    database = parsed.database
     if database and database != ":memory:":
         path = Path(database).expanduser()
+        if str(path) != database:
+            # sqlite3 would open "~/x.db" under the current folder, beside the file checked
+            # and created here in the home folder: open the same file everywhere.
+            parsed = parsed.set(database=str(path))
         if not path.parent.is_dir():
             if url != default_database_url():
                 # A mistyped --db would otherwise grow folders and a fresh, empty database.
@@ -60,7 +65,7 @@ def _sqlite_engine(url: str) -> Engine:
         if not path.exists():
             fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

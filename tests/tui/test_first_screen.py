@@ -205,3 +205,28 @@ def test_the_app_starts_without_loading_the_data_layer(engine):
         check=True,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_home_relative_database_is_the_same_file_for_every_reader(tmp_path, monkeypatch, capsys):
+    # `--db sqlite:///~/x.db` used to be checked and created in the home folder but opened by
+    # sqlite3 as "./~/x.db": commands failed while the first screen (which expands ~) showed data.
+    from tests.cli_runner import Casedesk
+    from tests.native import native
+
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(elsewhere)
+    url = "sqlite:///~/tilde.db"
+    cli = Casedesk(url, capsys, monkeypatch)
+    cli.ok("--ingest", "-", "--at", "2026-03-02T09:00:00Z", stdin=native({"h1": {"a": "pass"}}))
+    cli.ok("--ingest", "-", "--at", "2026-03-02T10:00:00Z", stdin=native({"h1": {"a": "fail"}}))
+    listed = cli.ok("cases", "list", "--json").json()
+    assert (home / "tilde.db").is_file()
+    assert not (elsewhere / "~").exists()
+    first = read_first_screen(url, "someone", None, page_size=10)
+    assert first is not None
+    # One check went from pass to fail on one host: one drift case, in its window.
+    assert [case["id"] for case in listed] == [1]
+    assert [(row.id, row.status) for row in first.rows] == [(1, "pending")]
