@@ -209,7 +209,7 @@ async def test_case_page_shows_meta_ticket_finding_assets_and_history(make_app):
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        app.push_screen(CaseScreen(1))
+        await app.push_screen(CaseScreen(1))
         await settle(pilot)
         screen = app.screen
         meta = str(screen.query_one("#case-meta").render())
@@ -230,12 +230,12 @@ async def test_an_error_case_says_why_and_a_pending_case_when_its_window_closes(
     app = make_app()
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        app.push_screen(CaseScreen(13))
+        await app.push_screen(CaseScreen(13))
         await settle(pilot)
         tickets = str(app.screen.query_one("#case-tickets").render())
         assert "does not accept issue type Task" in tickets and "cases retry 13" in tickets
         await pilot.press("escape")
-        app.push_screen(CaseScreen(14))
+        await app.push_screen(CaseScreen(14))
         await settle(pilot)
         window = (NOW - timedelta(hours=1) + timedelta(hours=4)).strftime("%Y-%m-%d %H:%M")
         assert f"window closes {window} UTC" in str(app.screen.query_one("#case-tickets").render())

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 
 async def open_case(pilot, case_id: int) -> CaseScreen:  # type: ignore[no-untyped-def]
     await settle(pilot)
-    pilot.app.push_screen(CaseScreen(case_id))
+    await pilot.app.push_screen(CaseScreen(case_id))
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, CaseScreen) and screen.detail is not None

@@ -130,7 +130,7 @@ async def test_rule_21_hostile_text_shows_literally_and_never_acts(make_app, eng
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, CasesScreen)
         for case in CaseService(engine, "alice").list_cases("hostile", "all"):
-            app.push_screen(CaseScreen(case.id))
+            await app.push_screen(CaseScreen(case.id))
             await settle(pilot)
             screen = app.screen
             title = str(screen.query_one("#case-title").render())
@@ -154,7 +154,7 @@ async def test_rule_21_hostile_text_shows_literally_and_never_acts(make_app, eng
             await pilot.press("escape")
             await settle(pilot)
         manual = CaseService(engine, "alice").list_cases("hostile")[0]
-        app.push_screen(CaseScreen(manual.id))
+        await app.push_screen(CaseScreen(manual.id))
         await settle(pilot)
         notes = str(app.screen.query_one("#notes").render())
         assert notes.startswith("␛[31mred") and MARKUP in notes

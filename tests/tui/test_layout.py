@@ -279,7 +279,7 @@ async def test_a_huge_title_is_clamped_and_history_keeps_its_detail_column(make_
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.push_screen(CaseScreen(1))
+        await app.push_screen(CaseScreen(1))
         await settle(pilot)
         screen = app.screen
         title = str(screen.query_one("#case-title").render())

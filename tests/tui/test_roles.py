@@ -103,7 +103,7 @@ async def test_every_editing_command_is_hidden_from_a_viewer_and_shown_to_an_own
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         found: dict[str, bool] = {}
-        app.push_screen(CaseScreen(1))
+        await app.push_screen(CaseScreen(1))
         await settle(pilot)
         found["case.close"] = app.screen.check_action("close_case", ()) is not False
         await pilot.press("escape")

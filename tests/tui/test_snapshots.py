@@ -30,7 +30,7 @@ def steps(
     async def run(pilot: Pilot[object]) -> None:
         await settle(pilot)
         if open_case is not None:
-            pilot.app.push_screen(CaseScreen(open_case))
+            await pilot.app.push_screen(CaseScreen(open_case))
             await settle(pilot)
         for key in keys:
             await pilot.press(key)
