@@ -33,30 +33,24 @@ def run_tui(context, args: argparse.Namespace, *, space: str | None = None) -> i
     space = space if space is not None else args.space
     first_screen = None
     if not context.engine_opened:
-        # Read the first screen now, and open the engine and the dispatcher (which load
-        # SQLAlchemy, the services and httpx) only once it is painted.
         first_screen = read_first_screen(
             context.database_url, context.user, space, page_size=PAGE_SIZE
         )
     if first_screen is None:
-        run_app(
-            context.engine(),
-            context.user,
-            space,
-            clock,
-            context.dispatcher(),
-            context.worker_interval,
-            keymap=context.keymap,
-        )
+        engine, dispatcher, open_services = context.engine(), context.dispatcher(), None
     else:
-        run_app(
-            None,
-            context.user,
-            space,
-            clock,
-            worker_interval=context.worker_interval,
-            keymap=context.keymap,
-            open_services=lambda: (context.engine(), context.dispatcher()),
-            first_screen=first_screen,
-        )
+        # The app paints the first screen, then opens the engine and the dispatcher (which
+        # load SQLAlchemy, the services and httpx) behind it.
+        engine, dispatcher, open_services = None, None, context.open_services
+    run_app(
+        engine,
+        context.user,
+        space,
+        clock,
+        dispatcher,
+        context.worker_interval,
+        keymap=context.keymap,
+        open_services=open_services,
+        first_screen=first_screen,
+    )
     return 0

@@ -70,6 +70,10 @@ class Context:
     def engine_opened(self) -> bool:
         return self._engine is not None
 
+    def open_services(self) -> tuple[Engine, Dispatcher]:
+        """The engine and the dispatcher, for an app that opens them once it has painted."""
+        return self.engine(), self.dispatcher()
+
     def dispatcher(self) -> Dispatcher:
         """What sends due ticket jobs (one per process)."""
         if self._dispatcher is None:
