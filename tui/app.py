@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 #: How often the app looks for changes made by other processes, in seconds.
 REFRESH_INTERVAL = 2.0
+#: Seconds after mounting at which the data layer loads even if the footer never said it was
+#: painted (it normally says so within a tenth of a second).
+FIRST_SCREEN_FALLBACK = 2.0
 
 
 class CasedeskApp(App[None]):
@@ -170,9 +173,10 @@ class CasedeskApp(App[None]):
         if not self._painting_first_screen:
             self.load_context()
         else:
-            # The case list already shows the first screen; load the data layer (and check
-            # the context with it) once that is painted, so it never delays the paint.
-            self.call_after_refresh(self.load_context)
+            # The case list shows the first screen; the data layer loads (and the context is
+            # checked with it) once the list and its keys are painted: first_screen_shown.
+            # Should the footer never say so, it loads anyway.
+            self.set_timer(FIRST_SCREEN_FALLBACK, self.first_screen_shown)
         if self.refresh_interval:
             self.set_interval(self.refresh_interval, self.poll_version, name="poll")
         if self.worker_interval:
@@ -185,6 +189,21 @@ class CasedeskApp(App[None]):
         return [
             command for command in super().get_system_commands(screen) if command.title not in ours
         ]
+
+    @property
+    def painting_first_screen(self) -> bool:
+        """The case list shows the first screen and the data layer has not started loading."""
+        return self._painting_first_screen
+
+    def first_screen_shown(self) -> None:
+        """The first screen is painted, keys and all: load the data layer behind it, once.
+
+        Loading holds Python's lock for most of a second; started earlier, it would leave the
+        footer blank that long.
+        """
+        if self._painting_first_screen:
+            self._painting_first_screen = False
+            self.call_after_refresh(self.load_context)
 
     # Context: space and role -----------------------------------------------------------------
 

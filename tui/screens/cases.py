@@ -216,9 +216,14 @@ class CasesScreen(Screen[None]):
         self._show_state()
         refresh_keys(self)
 
+    def on_key_footer_shown(self, _message: KeyFooter.Shown) -> None:
+        self.casedesk.first_screen_shown()
+
     def on_case_table_viewport(self, message: CaseTable.Viewport) -> None:
         if not self.fetching:
-            for request in self.pager.wanted(message.first, message.last, ahead=1):
+            # The page ahead would load the data layer before the first screen is painted.
+            ahead = 0 if self.casedesk.painting_first_screen else 1
+            for request in self.pager.wanted(message.first, message.last, ahead=ahead):
                 self._load_page(request)
         refresh_keys(self)
 

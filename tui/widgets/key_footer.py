@@ -14,6 +14,8 @@ from rich.cells import cell_len
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -45,9 +47,33 @@ def fitting(entries: Sequence[tuple[str | None, int]], room: int) -> list[int]:
 class KeyFooter(Footer):
     """A compact footer that fits its width; a screen hides keys with ``FOOTER_HIDDEN`` (ids)."""
 
+    class Shown(Message):
+        """The footer has been rebuilt with the screen's keys."""
+
     def __init__(self) -> None:
         super().__init__(compact=True)
         self._laid_out_for = 0
+        self._rebuild_pending = False
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # Textual rebuilds the footer once per change of bindings, and a screen that mounts
+        # and learns the user's role makes eight in a row (0.3-0.4 s of rebuilding at start).
+        # One rebuild per refresh shows the same keys.
+        self._bindings_ready = True
+        if not screen.app.app_focus or not (self.is_attached and screen is self.screen):
+            return
+        if not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild)
+
+    async def _rebuild(self) -> None:
+        self._rebuild_pending = False
+        await self.recompose()
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        if self._bindings_ready:
+            self.post_message(self.Shown())
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
